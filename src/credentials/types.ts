@@ -1,0 +1,92 @@
+/**
+ * The credential record and the store interface shared by the Node (conf),
+ * Worker (KV) and environment stores.
+ */
+
+export interface StoredCredentials {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  /** Access-token expiry, epoch milliseconds. */
+  expiresAt: number;
+  accountId?: string;
+  /** ChatGPT user id, or the `userID` pushed through the admin API. */
+  userId?: string;
+  email?: string;
+  plan?: string;
+  /** Epoch ms of the last successful refresh. */
+  lastRefresh?: number;
+  /** Message of the last failed refresh (never contains a token). */
+  lastRefreshError?: string;
+  /** Set when the chain was pushed to a Worker: the local copy must not refresh any more. */
+  handedOffTo?: string;
+  handedOffAt?: number;
+}
+
+export interface CredentialStore {
+  get(): Promise<StoredCredentials | undefined>;
+  set(credentials: StoredCredentials): Promise<void>;
+  clear(): Promise<void>;
+  /** True when the store cannot persist (environment variables). */
+  readonly readOnly?: boolean;
+}
+
+/** The `status --json` / `GET /admin/credentials/status` shape (SPEC "Admin API"). */
+export type CredentialStatus =
+  | { type: "oauth"; hasCredentials: false; [extra: string]: unknown }
+  | {
+      type: "oauth";
+      hasCredentials: true;
+      userID: string;
+      expiresAt: number;
+      minutesUntilExpiry: number;
+      isExpired: boolean;
+      needsRefreshSoon: boolean;
+      [extra: string]: unknown;
+    };
+
+export const REFRESH_AHEAD_MS = 60 * 60_000;
+
+export function minutesUntilExpiry(expiresAt: number, now: number): number {
+  // Math.trunc, not floor: the contract truncates toward zero (PROTOCOL §9.3).
+  return Math.trunc((expiresAt - now) / 60_000);
+}
+
+export function credentialStatus(credentials: StoredCredentials | undefined, now: number): CredentialStatus {
+  if (!credentials) return { type: "oauth", hasCredentials: false };
+  const minutes = minutesUntilExpiry(credentials.expiresAt, now);
+  const status: CredentialStatus = {
+    type: "oauth",
+    hasCredentials: true,
+    userID: credentials.userId ?? credentials.accountId ?? "unknown",
+    expiresAt: credentials.expiresAt,
+    minutesUntilExpiry: minutes,
+    isExpired: minutes <= 0,
+    needsRefreshSoon: minutes <= 60,
+  };
+  if (credentials.accountId) status.accountId = credentials.accountId;
+  if (credentials.email) status.email = credentials.email;
+  if (credentials.plan) status.plan = credentials.plan;
+  if (credentials.lastRefresh) status.lastRefresh = credentials.lastRefresh;
+  if (credentials.lastRefreshError) status.lastRefreshError = credentials.lastRefreshError;
+  if (credentials.handedOffTo) status.handedOffTo = credentials.handedOffTo;
+  return status;
+}
+
+/** What the upstream client needs for one request. */
+export interface UpstreamAuth {
+  accessToken: string;
+  accountId?: string;
+}
+
+/**
+ * Hands out usable upstream credentials. The token manager implements it with
+ * refresh; a static provider serves tests and env-only setups.
+ */
+export interface AuthProvider {
+  /** A token that is not within the refresh window, refreshing first if needed. */
+  getAuth(): Promise<UpstreamAuth>;
+  /** Called after the upstream answered 401 to `rejected`: refresh once (shared) and return the new auth. */
+  refreshAfterUnauthorized(rejected: UpstreamAuth): Promise<UpstreamAuth>;
+  hasCredentials(): Promise<boolean>;
+}
