@@ -29,6 +29,12 @@ export interface CredentialStore {
   clear(): Promise<void>;
   /** True when the store cannot persist (environment variables). */
   readonly readOnly?: boolean;
+  /**
+   * Runs `fn` while holding a lock shared with other processes/isolates using
+   * the same store, so that one refresh token is never spent twice. Stores
+   * without cross-process sharing may omit it.
+   */
+  withRefreshLock?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** The `status --json` / `GET /admin/credentials/status` shape (SPEC "Admin API"). */
