@@ -1,0 +1,102 @@
+/**
+ * `codex-proxy serve`: the local proxy. Credentials come from the
+ * environment (ACCESS_TOKEN…) when set, else from the stored login.
+ */
+import { Command } from "commander";
+import { loadConfig, type EnvRecord, type ProxyConfig } from "../config.js";
+import { EnvCredentialStore } from "../credentials/env-store.js";
+import { TokenManager } from "../credentials/token-manager.js";
+import type { CredentialStore } from "../credentials/types.js";
+import { startServer, type RunningServer } from "../node.js";
+import { createLogger, type Logger } from "../server/logging.js";
+import { VERSION } from "../version.js";
+import { openCredentialStore } from "./credential-store.js";
+
+export interface ServeOptions {
+  port?: string | number;
+  host?: string;
+  insecureNoAuth?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function parsePort(value: string | number | undefined): number {
+  const port = Number(value ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port "${value}": use a number from 1 to 65535.`);
+  return port;
+}
+
+function banner(config: ProxyConfig, url: string, logger: Logger, credentialSource: string): void {
+  const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
+  if (config.production) {
+    logger.info("codex-proxy listening", { url, version: VERSION, credentials: credentialSource, auth: config.proxyApiKey ? "api-key" : "none" });
+    return;
+  }
+  const lines = [
+    `codex-proxy ${VERSION} listening on ${url}`,
+    `credentials: ${credentialSource}${config.proxyApiKey ? "; clients must send PROXY_API_KEY" : ""}`,
+    "",
+    "Try it:",
+    `  curl ${url}/v1/chat/completions \\`,
+    `  -H "Content-Type: application/json"${keyHeader} \\`,
+    `  -d '{"messages":[{"role":"user","content":"Hello!"}]}'`,
+    "",
+    "OpenAI SDK / any OpenAI client:",
+    `  OPENAI_BASE_URL=${url}/v1 OPENAI_API_KEY=${config.proxyApiKey ? "$PROXY_API_KEY" : "unused"}`,
+    "",
+    "Press Ctrl+C to stop.",
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
+  const port = parsePort(options.port ?? env.PORT);
+  const logger = createLogger({ production: config.production, level: config.logLevel, secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""] });
+
+  if (!isLoopbackHost(host) && !config.proxyApiKey) {
+    if (!options.insecureNoAuth) {
+      throw new Error(
+        `Refusing to listen on ${host} without PROXY_API_KEY: anyone who can reach this address could use your ChatGPT subscription. ` +
+          "Set PROXY_API_KEY (clients then send it as a Bearer token), or pass --insecure-no-auth if you really mean it.",
+      );
+    }
+    logger.warn(`INSECURE: listening on ${host} with no API key (--insecure-no-auth). Anyone who can reach it can use your subscription.`);
+  }
+
+  const now = Date.now;
+  const envStore = new EnvCredentialStore(env, now());
+  const fromEnv = (await envStore.get()) !== undefined;
+  const store: CredentialStore = fromEnv ? envStore : openCredentialStore(env);
+  const auth = new TokenManager({ store, issuer: config.authIssuer, fetch: globalThis.fetch.bind(globalThis), now, logger });
+
+  const server = await startServer({ config, auth, store, logger, port, host });
+  banner(config, server.url, logger, fromEnv ? "ACCESS_TOKEN from the environment" : "stored login (codex-proxy login)");
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    void server.close(10_000).then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  return server;
+}
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
+    .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
+    .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
+    .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
+    .action(async (options: ServeOptions) => {
+      await runServe(options);
+    });
+}

@@ -1,0 +1,153 @@
+/**
+ * The one place that talks to the Codex backend: headers, the 401 → refresh →
+ * retry-once rule, bounded retries before the first byte, and error mapping.
+ * Everything else gets a 200 streaming `Response` or a `ProxyError`.
+ */
+import type { ProxyConfig } from "../config.js";
+import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
+import { ProxyError } from "../server/errors.js";
+import type { Logger } from "../server/logging.js";
+import { VERSION } from "../version.js";
+import type { RateLimitTracker } from "./rate-limits.js";
+import { upstreamHttpError } from "./upstream-errors.js";
+
+export interface CodexClientDeps {
+  config: ProxyConfig;
+  auth: AuthProvider;
+  fetch: typeof fetch;
+  logger: Logger;
+  now: () => number;
+  rateLimits?: RateLimitTracker;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface UpstreamCallOptions {
+  /** Aborted when the client goes away: the upstream request is cancelled with it. */
+  signal?: AbortSignal;
+  /** Sent as `session_id` (same value as `prompt_cache_key`) to help caching. */
+  sessionId?: string;
+}
+
+/** Retries for 5xx, throttling 429s and connection errors before the first byte (SPEC: at most 2). */
+const MAX_RETRIES = 2;
+const RETRY_BASE_MS = 250;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+class ConnectTimeout extends Error {}
+
+export class CodexClient {
+  private readonly userAgent: string;
+
+  constructor(private readonly deps: CodexClientDeps) {
+    this.userAgent = `codex_cli_rs/${deps.config.clientVersion} (codex-proxy ${VERSION})`;
+  }
+
+  private headers(auth: UpstreamAuth, accept: string, sessionId?: string): Record<string, string> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${auth.accessToken}`,
+      "content-type": "application/json",
+      accept,
+      originator: "codex_cli_rs",
+      "user-agent": this.userAgent,
+      version: this.deps.config.clientVersion,
+    };
+    if (auth.accountId) headers["chatgpt-account-id"] = auth.accountId;
+    if (sessionId) headers.session_id = sessionId;
+    return headers;
+  }
+
+  /**
+   * Fetches with a connect timeout covering only the wait for response
+   * headers; the client's signal keeps cancelling the body afterwards.
+   */
+  private async fetchWithTimeout(url: string, init: RequestInit, clientSignal: AbortSignal | undefined): Promise<Response> {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(clientSignal?.reason);
+    if (clientSignal?.aborted) onClientAbort();
+    clientSignal?.addEventListener("abort", onClientAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new ConnectTimeout()), this.deps.config.connectTimeoutMs);
+    try {
+      return await this.deps.fetch(url, { ...init, signal: controller.signal });
+    } catch (error) {
+      if (controller.signal.reason instanceof ConnectTimeout) {
+        throw new ProxyError(504, `The Codex backend did not answer within ${Math.round(this.deps.config.connectTimeoutMs / 1000)} s.`, {
+          type: "upstream_error",
+          code: "upstream_timeout",
+        });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * POSTs a Responses request (already normalised) and returns the upstream's
+   * 200 streaming answer. `body` is serialised once and reused across retries.
+   */
+  async createResponse(body: Record<string, unknown>, options: UpstreamCallOptions = {}): Promise<Response> {
+    const url = `${this.deps.config.codexBaseUrl}/responses`;
+    const payload = JSON.stringify(body);
+    return this.send(url, { method: "POST", body: payload }, "text/event-stream", options);
+  }
+
+  /** GET `/models?client_version=…` as parsed JSON. */
+  async fetchModelCatalogue(signal?: AbortSignal): Promise<unknown> {
+    const url = `${this.deps.config.codexBaseUrl}/models?client_version=${encodeURIComponent(this.deps.config.clientVersion)}`;
+    const response = await this.send(url, { method: "GET" }, "application/json", { signal });
+    return response.json();
+  }
+
+  private async send(url: string, init: RequestInit, accept: string, options: UpstreamCallOptions): Promise<Response> {
+    const sleep = this.deps.sleep ?? defaultSleep;
+    let auth = await this.deps.auth.getAuth();
+    let refreshedAfter401 = false;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.fetchWithTimeout(url, { ...init, headers: this.headers(auth, accept, options.sessionId) }, options.signal);
+      } catch (error) {
+        if (options.signal?.aborted) throw new ProxyError(499, "Client closed the request", { type: "client_closed", code: "client_closed" });
+        if (error instanceof ProxyError) throw error;
+        if (attempt < MAX_RETRIES) {
+          this.deps.logger.warn("upstream connection failed, retrying", { attempt: attempt + 1, reason: errorName(error) });
+          await sleep(RETRY_BASE_MS * 2 ** attempt);
+          continue;
+        }
+        throw new ProxyError(503, `Could not reach the Codex backend (${errorName(error)}). Check your network connection and retry.`, {
+          type: "upstream_error",
+          code: "upstream_unreachable",
+        });
+      }
+
+      this.deps.rateLimits?.observe(response.headers, this.deps.now());
+      if (response.ok) return response;
+
+      const text = await response.text().catch(() => "");
+      if (response.status === 401 && !refreshedAfter401) {
+        refreshedAfter401 = true;
+        this.deps.logger.info("upstream answered 401, refreshing the access token once");
+        auth = await this.deps.auth.refreshAfterUnauthorized(auth);
+        attempt--; // the retry after a refresh does not count against the transient-error budget
+        continue;
+      }
+      const mapped = upstreamHttpError(response.status, text, response.headers, this.deps.now());
+      const transient = response.status >= 500 || (response.status === 429 && mapped.code !== "usage_limit_reached");
+      if (transient && mapped.code !== "cloudflare_challenge" && attempt < MAX_RETRIES) {
+        this.deps.logger.warn("upstream transient error, retrying", { status: response.status, attempt: attempt + 1 });
+        await sleep(RETRY_BASE_MS * 2 ** attempt);
+        continue;
+      }
+      throw mapped;
+    }
+  }
+}
+
+function errorName(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: { code?: string } }).cause;
+    return cause?.code ?? error.name;
+  }
+  return "unknown error";
+}

@@ -1,0 +1,141 @@
+/**
+ * The one h3 app behind both `serve` (Node) and the Cloudflare Worker. It is
+ * built from its dependencies; nothing here knows which runtime it runs on.
+ */
+import { H3, type H3Event } from "h3";
+import { CodexClient } from "../codex/client.js";
+import { ModelCatalogue } from "../codex/model-catalogue.js";
+import { RateLimitTracker } from "../codex/rate-limits.js";
+import type { ProxyConfig } from "../config.js";
+import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import { VERSION } from "../version.js";
+import { hasValidKey } from "./api-keys.js";
+import type { RequestLogInfo, RouteContext } from "./context.js";
+import { errorResponse, ProxyError, toProxyError } from "./errors.js";
+import type { Logger } from "./logging.js";
+import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleGetModel, handleListModels } from "./routes/models.js";
+import { handleResponses } from "./routes/responses.js";
+
+export interface AppDeps {
+  config: ProxyConfig;
+  auth: AuthProvider;
+  /** Where credentials live, for the admin API; absent when they come from the environment only. */
+  store?: CredentialStore;
+  fetch?: typeof fetch;
+  logger: Logger;
+  now?: () => number;
+  newId?: () => string;
+  rateLimits?: RateLimitTracker;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ProxyApp {
+  app: H3;
+  context: RouteContext;
+}
+
+const LOG_INFO = Symbol("requestLogInfo");
+
+type EventWithLog = H3Event & { context: { [LOG_INFO]?: RequestLogInfo; startedAt?: number } };
+
+function logInfo(event: H3Event): RequestLogInfo {
+  const ctx = (event as EventWithLog).context;
+  return (ctx[LOG_INFO] ??= {});
+}
+
+function randomId(): string {
+  return crypto.randomUUID().replace(/-/g, "").slice(0, 24);
+}
+
+export function createApp(deps: AppDeps): ProxyApp {
+  const now = deps.now ?? Date.now;
+  const fetchImpl = deps.fetch ?? globalThis.fetch.bind(globalThis);
+  const rateLimits = deps.rateLimits ?? new RateLimitTracker();
+  const client = new CodexClient({ config: deps.config, auth: deps.auth, fetch: fetchImpl, logger: deps.logger, now, rateLimits, sleep: deps.sleep });
+  const catalogue = new ModelCatalogue({ fetchCatalogue: () => client.fetchModelCatalogue(), now, logger: deps.logger });
+  const context: RouteContext = {
+    config: deps.config,
+    client,
+    catalogue,
+    auth: deps.auth,
+    store: deps.store,
+    rateLimits,
+    logger: deps.logger,
+    now,
+    newId: deps.newId ?? randomId,
+  };
+
+  const app = new H3({
+    onRequest(event) {
+      (event as EventWithLog).context.startedAt = performance.now();
+    },
+    onResponse(response, event) {
+      const info = logInfo(event);
+      const started = (event as EventWithLog).context.startedAt ?? performance.now();
+      deps.logger.info("request", {
+        method: event.req.method,
+        path: event.url.pathname,
+        status: response.status,
+        model: info.model,
+        stream: info.stream,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    },
+    // Routes answer their own errors (see `guarded`); this catches what h3 itself rejects.
+    onError(error, event) {
+      const cause = (error as { cause?: unknown }).cause;
+      const proxyError =
+        cause instanceof ProxyError
+          ? cause
+          : error.status === 404
+            ? new ProxyError(404, `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`, { code: "not_found" })
+            : error.status === 405
+              ? new ProxyError(405, `Method ${event.req.method} is not allowed on ${event.url.pathname}.`, { code: "method_not_allowed" })
+              : error.status >= 400 && error.status < 500
+                ? new ProxyError(error.status, error.message || "Bad request")
+                : toProxyError(cause ?? error);
+      if (proxyError.status >= 500 && !(cause instanceof ProxyError)) {
+        deps.logger.error("unhandled error", { path: event.url.pathname, error: cause instanceof Error ? cause.message : String(error.message) });
+      }
+      return errorResponse(proxyError);
+    },
+  });
+
+  /** Every route answers its own failures in the OpenAI shape, never as h3's default 500 page. */
+  const guarded =
+    (handler: (event: H3Event) => Response | Promise<Response>) =>
+    async (event: H3Event): Promise<Response> => {
+      try {
+        return await handler(event);
+      } catch (error) {
+        const proxyError = toProxyError(error);
+        if (!(error instanceof ProxyError)) {
+          deps.logger.error("unhandled error", { path: event.url.pathname, error: error instanceof Error ? error.message : String(error) });
+        }
+        return errorResponse(proxyError);
+      }
+    };
+
+  // /v1/* is guarded by PROXY_API_KEY when it is set.
+  app.use("/v1/**", async (event) => {
+    const key = deps.config.proxyApiKey;
+    if (!key) return;
+    if (!(await hasValidKey(event.req.headers, key))) {
+      return errorResponse(
+        new ProxyError(401, "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.", {
+          code: "invalid_api_key",
+        }),
+      );
+    }
+  });
+
+  app.get("/health", guarded(async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() })));
+  app.get("/v1/models", guarded(() => handleListModels(context)));
+  app.get("/v1/models/**:id", guarded((event) => handleGetModel(context, event.context.params?.id ?? "")));
+  app.post("/v1/responses", guarded((event) => handleResponses(event.req, context, logInfo(event))));
+  app.post("/v1/chat/completions", guarded((event) => handleChatCompletions(event.req, context, logInfo(event))));
+  app.get("/v1/usage", guarded(() => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })));
+
+  return { app, context };
+}

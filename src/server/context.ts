@@ -1,0 +1,30 @@
+/**
+ * What every route needs, built once by `createApp` from its dependencies.
+ */
+import type { CodexClient } from "../codex/client.js";
+import type { ModelCatalogue } from "../codex/model-catalogue.js";
+import type { RateLimitTracker } from "../codex/rate-limits.js";
+import type { ProxyConfig } from "../config.js";
+import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { Logger } from "./logging.js";
+
+export interface RouteContext {
+  config: ProxyConfig;
+  client: CodexClient;
+  catalogue: ModelCatalogue;
+  auth: AuthProvider;
+  store?: CredentialStore;
+  rateLimits: RateLimitTracker;
+  logger: Logger;
+  now: () => number;
+  /** Random ids for chat completions; injectable so tests are deterministic. */
+  newId: () => string;
+}
+
+/** Per-request facts the access log line reports. */
+export interface RequestLogInfo {
+  model?: string;
+  stream?: boolean;
+  /** Set when a stream ended in an error after headers were sent. */
+  streamError?: string;
+}

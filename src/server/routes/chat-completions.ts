@@ -1,0 +1,66 @@
+/**
+ * POST /v1/chat/completions: translate to a Responses request, then
+ * translate the upstream events back into chunks or one chat.completion.
+ */
+import type { UpstreamEvent } from "../../codex/events.js";
+import { parseEventData, UpstreamEventReader, type RawEvent } from "../../codex/sse.js";
+import { toResponsesRequest } from "../../translate/chat-request.js";
+import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions } from "../../translate/chat-response.js";
+import { readJsonObject } from "../body.js";
+import type { RequestLogInfo, RouteContext } from "../context.js";
+import { ProxyError } from "../errors.js";
+import { openEventStream, relayEvents, SSE_HEADERS, type EventRelay } from "../event-relay.js";
+
+class ChatRelay implements EventRelay {
+  constructor(private readonly translator: ChatStreamTranslator) {}
+
+  onEvent(raw: RawEvent): string {
+    const event = parseEventData(raw);
+    return event ? this.translator.push(event) : "";
+  }
+
+  onEnd(): string {
+    return this.translator.end();
+  }
+
+  onError(error: ProxyError): string {
+    return this.translator.fail(error);
+  }
+}
+
+async function readAllEvents(reader: UpstreamEventReader): Promise<UpstreamEvent[]> {
+  const events: UpstreamEvent[] = [];
+  for (let raw = await reader.next(); raw; raw = await reader.next()) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+export async function handleChatCompletions(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
+  const raw = await readJsonObject(request, ctx.config.maxBodyBytes);
+  const translated = toResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
+  log.model = translated.model;
+  log.stream = translated.stream;
+
+  const upstream = await ctx.client.createResponse(translated.body, { signal: request.signal, sessionId: translated.promptCacheKey });
+  if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs);
+  const options: ChatResponseOptions = {
+    id: `chatcmpl-${ctx.newId()}`,
+    created: Math.floor(ctx.now() / 1000),
+    model: translated.model,
+    includeUsage: translated.includeUsage,
+    reasoningOutput: ctx.config.reasoningOutput,
+    toolNames: translated.toolNames,
+  };
+
+  if (!translated.stream) {
+    return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
+  }
+  const opened = await openEventStream(reader);
+  const stream = relayEvents(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), (outcome) => {
+    if (outcome.error) log.streamError = outcome.error.code ?? outcome.error.type;
+  });
+  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}

@@ -1,0 +1,93 @@
+/**
+ * POST /v1/responses: normalise, forward, and either relay the stream (only
+ * `output_item.done` and terminal events are parsed; the rest pass as they
+ * came) or aggregate it into one Response object.
+ */
+import type { UpstreamEvent } from "../../codex/events.js";
+import { parseEventData, UpstreamEventReader, type RawEvent } from "../../codex/sse.js";
+import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
+import { normaliseResponsesRequest } from "../../translate/responses-request.js";
+import { OutputCollector } from "../../translate/responses-aggregate.js";
+import { readJsonObject } from "../body.js";
+import type { RequestLogInfo, RouteContext } from "../context.js";
+import { ProxyError } from "../errors.js";
+import { openEventStream, relayEvents, SSE_HEADERS, type EventRelay } from "../event-relay.js";
+
+const TERMINAL_SUCCESS = new Set(["response.completed", "response.incomplete"]);
+
+function sseFrame(type: string, data: string): string {
+  return `event: ${type}\ndata: ${data}\n\n`;
+}
+
+function errorFrame(error: ProxyError): string {
+  return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param }));
+}
+
+/** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
+class ResponsesRelay implements EventRelay {
+  private readonly collector = new OutputCollector();
+  private terminal = false;
+
+  onEvent(raw: RawEvent): string {
+    if (raw.type === "response.output_item.done") {
+      const event = parseEventData(raw);
+      if (event) this.collector.addDone(event);
+      return sseFrame(raw.type, raw.data);
+    }
+    if (TERMINAL_SUCCESS.has(raw.type)) {
+      this.terminal = true;
+      const event = parseEventData(raw);
+      if (!event?.response || this.collector.size === 0) return sseFrame(raw.type, raw.data);
+      return sseFrame(raw.type, JSON.stringify({ ...event, response: this.collector.completeResponse(event.response) }));
+    }
+    if (raw.type === "response.failed" || raw.type === "error") this.terminal = true;
+    return sseFrame(raw.type, raw.data);
+  }
+
+  onEnd(): string {
+    return this.terminal ? "" : errorFrame(prematureClose());
+  }
+
+  onError(error: ProxyError): string {
+    return errorFrame(error);
+  }
+}
+
+async function aggregate(reader: UpstreamEventReader): Promise<Record<string, unknown>> {
+  const collector = new OutputCollector();
+  for (;;) {
+    const raw = await reader.next();
+    if (!raw) throw prematureClose();
+    if (raw.type === "response.output_item.done") {
+      const event = parseEventData(raw);
+      if (event) collector.addDone(event);
+    } else if (TERMINAL_SUCCESS.has(raw.type)) {
+      const event = parseEventData(raw);
+      await reader.cancel();
+      return { ...collector.completeResponse(event?.response), object: "response" };
+    } else if (raw.type === "response.failed" || raw.type === "error") {
+      await reader.cancel();
+      throw inStreamFailure(parseEventData(raw) ?? ({ type: raw.type } as UpstreamEvent));
+    }
+  }
+}
+
+export async function handleResponses(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
+  const raw = await readJsonObject(request, ctx.config.maxBodyBytes);
+  const normalised = normaliseResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
+  log.model = normalised.model;
+  log.stream = normalised.stream;
+
+  const upstream = await ctx.client.createResponse(normalised.body, { signal: request.signal, sessionId: normalised.sessionId });
+  if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs);
+
+  if (!normalised.stream) {
+    return Response.json(await aggregate(reader));
+  }
+  const opened = await openEventStream(reader);
+  const stream = relayEvents(reader, opened, new ResponsesRelay(), (outcome) => {
+    if (outcome.error) log.streamError = outcome.error.code ?? outcome.error.type;
+  });
+  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}
