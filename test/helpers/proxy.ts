@@ -1,0 +1,44 @@
+/**
+ * Starts the real server (`startServer`, the same code `serve` runs) on a
+ * random 127.0.0.1 port against a fake backend, with captured logs.
+ */
+import { loadConfig, type EnvRecord } from "../../src/config.js";
+import type { AuthProvider, CredentialStore, UpstreamAuth } from "../../src/credentials/types.js";
+import { startServer, type RunningServer } from "../../src/node.js";
+import { createLogger } from "../../src/server/logging.js";
+
+/** Fixed credentials, no refresh: for tests of the HTTP surface rather than the token chain. */
+export class FixedAuth implements AuthProvider {
+  constructor(public auth: UpstreamAuth | undefined = { accessToken: "test-access-token", accountId: "acct_test" }) {}
+  async getAuth(): Promise<UpstreamAuth> {
+    if (!this.auth) throw new Error("no credentials");
+    return this.auth;
+  }
+  async refreshAfterUnauthorized(): Promise<UpstreamAuth> {
+    return this.getAuth();
+  }
+  async hasCredentials(): Promise<boolean> {
+    return this.auth !== undefined;
+  }
+}
+
+export interface TestProxy extends RunningServer {
+  logs: string[];
+  baseURL: string;
+}
+
+export async function startTestProxy(options: { codexBaseUrl: string; env?: EnvRecord; auth?: AuthProvider; store?: CredentialStore }): Promise<TestProxy> {
+  const config = loadConfig({ CODEX_BASE_URL: options.codexBaseUrl, ...options.env });
+  const logs: string[] = [];
+  const logger = createLogger({ production: config.production, level: "debug", write: (line) => logs.push(line) });
+  const server = await startServer({
+    config,
+    auth: options.auth ?? new FixedAuth(),
+    store: options.store,
+    logger,
+    port: 0,
+    host: "127.0.0.1",
+    sleep: async () => {},
+  });
+  return Object.assign(server, { logs, baseURL: `${server.url}/v1` });
+}
