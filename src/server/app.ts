@@ -10,6 +10,7 @@ import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../version.js";
 import { hasValidKey } from "./api-keys.js";
+import { corsMiddleware } from "./cors.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
 import { errorResponse, ProxyError, toProxyError } from "./errors.js";
 import type { Logger } from "./logging.js";
@@ -117,6 +118,8 @@ export function createApp(deps: AppDeps): ProxyApp {
       }
     };
 
+  if (deps.config.corsOrigins.length > 0) app.use(corsMiddleware(deps.config.corsOrigins));
+
   // /v1/* is guarded by PROXY_API_KEY when it is set.
   app.use("/v1/**", async (event) => {
     const key = deps.config.proxyApiKey;
@@ -130,12 +133,28 @@ export function createApp(deps: AppDeps): ProxyApp {
     }
   });
 
-  app.get("/health", guarded(async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() })));
-  app.get("/v1/models", guarded(() => handleListModels(context)));
-  app.get("/v1/models/**:id", guarded((event) => handleGetModel(context, event.context.params?.id ?? "")));
-  app.post("/v1/responses", guarded((event) => handleResponses(event.req, context, logInfo(event))));
-  app.post("/v1/chat/completions", guarded((event) => handleChatCompletions(event.req, context, logInfo(event))));
-  app.get("/v1/usage", guarded(() => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })));
+  const routes: Array<[method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]> = [
+    ["GET", "/health", async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() })],
+    ["GET", "/v1/models", () => handleListModels(context)],
+    ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
+    ["POST", "/v1/responses", (event) => handleResponses(event.req, context, logInfo(event))],
+    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(event.req, context, logInfo(event))],
+    ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
+  ];
+  for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
+  // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
+  app.all("/**", (event) => {
+    const path = event.url.pathname.replace(/\/+$/, "") || "/";
+    const allowed = routes.filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4)))).map(([m]) => m);
+    if (allowed.length === 0) {
+      return errorResponse(new ProxyError(404, `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`, { code: "not_found" }));
+    }
+    const error = new ProxyError(405, `Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${allowed.join(" or ")}.`, {
+      code: "method_not_allowed",
+      headers: { allow: allowed.join(", ") },
+    });
+    return errorResponse(error);
+  });
 
   return { app, context };
 }
