@@ -1,0 +1,349 @@
+/**
+ * npm run bench: the proxy's overhead against a direct connection to the same
+ * fake backend, measured side by side in one run (issue 7), plus the load
+ * checks of issue 6. Prints a table and writes JSON to bench/results/.
+ *
+ * Three processes: the fake backend, the proxy (`codex-proxy serve`, the
+ * built CLI a user runs) and this load generator. Knobs (env): BENCH_DELTAS
+ * (2000), BENCH_QUICK=1 (fewer rounds), BENCH_PROFILE=1 (proxy --cpu-prof).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseEventData, UpstreamEventReader } from "../src/codex/sse.js";
+import type { UpstreamEvent } from "../src/codex/events.js";
+import { ChatStreamTranslator } from "../src/translate/chat-response.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const DELTAS = Number(process.env.BENCH_DELTAS ?? 2000);
+const QUICK = process.env.BENCH_QUICK === "1";
+const PROFILE = process.env.BENCH_PROFILE === "1";
+const HOLD_STREAMS = Number(process.env.BENCH_HOLD_STREAMS ?? 1000);
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? (QUICK ? 2000 : 10_000));
+
+// ---------- processes ----------
+
+function firstLine(child: ChildProcess, match: (line: string) => boolean, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = "";
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in time`)), 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split("\n")) {
+        if (match(line)) {
+          clearTimeout(timer);
+          resolve(line);
+          return;
+        }
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${what} exited early (${code})`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function fakeJwt(): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const exp = Math.floor(Date.now() / 1000) + 10 * 24 * 3600;
+  return `${b64({ alg: "none" })}.${b64({ exp, "https://api.openai.com/auth": { chatgpt_account_id: "acct_bench" } })}.sig`;
+}
+
+function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (usually 100/s)
+}
+const TICK_MS = 10;
+
+// ---------- HTTP client ----------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+interface Sample {
+  ttfb: number;
+  total: number;
+  bytes: number;
+  ok: boolean;
+}
+
+function streamRequest(url: URL, body: string, headers: Record<string, string>, onFirstByte?: () => void): Promise<Sample> {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    let ttfb = 0;
+    let bytes = 0;
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
+      res.on("data", (chunk: Buffer) => {
+        if (bytes === 0) {
+          ttfb = performance.now() - start;
+          onFirstByte?.();
+        }
+        bytes += chunk.length;
+      });
+      res.on("end", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: res.statusCode === 200 && bytes > 0 }));
+      res.on("error", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: false }));
+    });
+    req.on("error", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: false }));
+    req.end(body);
+  });
+}
+
+interface Target {
+  name: string;
+  url: URL;
+  body: (text: string) => string;
+  headers: Record<string, string>;
+}
+
+// ---------- statistics ----------
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? NaN;
+}
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+interface Series {
+  ttfbP50: number;
+  ttfbP99: number;
+  totalP50: number;
+  totalP99: number;
+  wallMs: number;
+  requests: number;
+  errors: number;
+  deltasPerSecond: number;
+}
+
+async function runBatch(target: Target, concurrency: number, rounds: number, text: string): Promise<{ samples: Sample[]; wallMs: number }> {
+  const samples: Sample[] = [];
+  const started = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    samples.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamRequest(target.url, target.body(text), target.headers)))));
+  }
+  return { samples, wallMs: performance.now() - started };
+}
+
+function summarise(samples: Sample[], wallMs: number, deltas: number): Series {
+  const ok = samples.filter((s) => s.ok);
+  return {
+    ttfbP50: round(percentile(ok.map((s) => s.ttfb), 50), 3),
+    ttfbP99: round(percentile(ok.map((s) => s.ttfb), 99), 3),
+    totalP50: round(percentile(ok.map((s) => s.total), 50)),
+    totalP99: round(percentile(ok.map((s) => s.total), 99)),
+    wallMs: round(wallMs),
+    requests: samples.length,
+    errors: samples.length - ok.length,
+    deltasPerSecond: Math.round((ok.length * deltas) / (wallMs / 1000)),
+  };
+}
+
+// ---------- translation CPU (in process) ----------
+
+async function translationCost(directUrl: URL, headers: Record<string, string>, body: string): Promise<{ parseAndTranslateUs: number; translateOnlyUs: number; events: number }> {
+  const response = await fetch(directUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const reader = new UpstreamEventReader(response.body!, 60_000);
+  const raws = [];
+  for (let raw = await reader.next(); raw; raw = await reader.next()) raws.push(raw);
+  const iterations = QUICK ? 20 : 100;
+  const options = { id: "chatcmpl-bench", created: 0, model: "gpt-5.5", includeUsage: true, reasoningOutput: "reasoning_content" as const, toolNames: new Map<string, string>() };
+
+  const parsed: UpstreamEvent[] = raws.map((raw) => parseEventData(raw)!).filter(Boolean);
+  // Warm up the JIT before measuring.
+  for (let i = 0; i < 5; i++) {
+    const t = new ChatStreamTranslator(options);
+    for (const raw of raws) t.push(parseEventData(raw)!);
+  }
+  let cpu = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) {
+    const t = new ChatStreamTranslator(options);
+    for (const raw of raws) t.push(parseEventData(raw)!);
+  }
+  let used = process.cpuUsage(cpu);
+  const parseAndTranslateUs = (used.user + used.system) / (iterations * raws.length);
+
+  cpu = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) {
+    const t = new ChatStreamTranslator(options);
+    // Events are re-parsed per iteration above; here the same parsed objects are reused.
+    for (const event of parsed) t.push(event);
+  }
+  used = process.cpuUsage(cpu);
+  return { parseAndTranslateUs: round(parseAndTranslateUs, 3), translateOnlyUs: round((used.user + used.system) / (iterations * parsed.length), 3), events: raws.length };
+}
+
+// ---------- main ----------
+
+async function main(): Promise<void> {
+  const tsx = fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url));
+  const fake = spawn(process.execPath, [tsx, "bench/fake-server.ts"], { cwd: root, env: { ...process.env, BENCH_DELTAS: String(DELTAS) }, stdio: ["ignore", "pipe", "inherit"] });
+  const fakeUrl = JSON.parse(await firstLine(fake, (l) => l.startsWith("{"), "fake backend")).url as string;
+
+  const port = await freePort();
+  const proxyArgs = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []), "bin/codex-proxy.mjs", "serve", "--port", String(port)];
+  const proxy = spawn(process.execPath, proxyArgs, {
+    cwd: root,
+    env: { ...process.env, ACCESS_TOKEN: fakeJwt(), CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: os.tmpdir() },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await firstLine(proxy, (l) => l.includes("listening"), "proxy");
+  const proxyBase = `http://127.0.0.1:${port}`;
+
+  const directHeaders = { authorization: `Bearer bench`, "chatgpt-account-id": "acct_bench", accept: "text/event-stream" };
+  const userInput = (text: string) => [{ type: "message", role: "user", content: [{ type: "input_text", text }] }];
+  const targets: Target[] = [
+    { name: "direct", url: new URL(`${fakeUrl}/responses`), headers: directHeaders, body: (t) => JSON.stringify({ model: "gpt-5.5", instructions: "", input: userInput(t), stream: true, store: false }) },
+    { name: "proxy /v1/responses", url: new URL(`${proxyBase}/v1/responses`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", input: t, stream: true }) },
+    { name: "proxy /v1/chat/completions", url: new URL(`${proxyBase}/v1/chat/completions`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }) },
+  ];
+
+  // Warm-up: connections, JIT, the proxy's model catalogue.
+  for (const target of targets) await runBatch(target, 8, 3, "bench");
+
+  const levels = [
+    { concurrency: 1, rounds: QUICK ? 30 : 120 },
+    { concurrency: 32, rounds: QUICK ? 3 : 8 },
+    { concurrency: 256, rounds: QUICK ? 1 : 3 },
+  ];
+  const results: Record<string, Record<string, Series>> = {};
+  let proxyCpuMs = 0;
+  let proxyUpstreamEvents = 0;
+  for (const level of levels) {
+    const collected = new Map<string, { samples: Sample[]; wallMs: number }>();
+    // Interleave targets round by round so drift on a shared machine hits all alike.
+    for (let r = 0; r < level.rounds; r++) {
+      for (const target of targets) {
+        const before = target.name === "direct" ? 0 : cpuTicks(proxy.pid!);
+        const batch = await runBatch(target, level.concurrency, 1, "bench");
+        if (target.name !== "direct") {
+          proxyCpuMs += (cpuTicks(proxy.pid!) - before) * TICK_MS;
+          proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
+        }
+        const entry = collected.get(target.name) ?? { samples: [], wallMs: 0 };
+        entry.samples.push(...batch.samples);
+        entry.wallMs += batch.wallMs;
+        collected.set(target.name, entry);
+      }
+    }
+    results[`c${level.concurrency}`] = Object.fromEntries([...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]));
+  }
+
+  // Memory per open stream: HOLD streams stay open for a few seconds each.
+  const idleRss = rssKiB(proxy.pid!);
+  let opened = 0;
+  let allOpen: () => void = () => {};
+  const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
+  const held = Array.from({ length: HOLD_STREAMS }, () =>
+    streamRequest(targets[2]!.url, targets[2]!.body("HOLD"), {}, () => {
+      if (++opened === HOLD_STREAMS) allOpen();
+    }),
+  );
+  await Promise.race([allOpenPromise, new Promise((r) => setTimeout(r, 20_000))]);
+  await new Promise((r) => setTimeout(r, 500));
+  const openRss = rssKiB(proxy.pid!);
+  const heldSamples = await Promise.all(held);
+  const memory = {
+    streams: HOLD_STREAMS,
+    opened,
+    errors: heldSamples.filter((s) => !s.ok).length,
+    idleRssMiB: round(idleRss / 1024),
+    openRssMiB: round(openRss / 1024),
+    perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
+  };
+
+  // 1,000 concurrent full streams (issue 6): zero errors.
+  const burst = await runBatch({ ...targets[2]!, body: (t) => targets[2]!.body(t) }, 1000, 1, "DELTAS=200");
+  const burstResponses = await runBatch(targets[1]!, 1000, 1, "DELTAS=200");
+  const concurrent1000 = {
+    chatErrors: burst.samples.filter((s) => !s.ok).length,
+    responsesErrors: burstResponses.samples.filter((s) => !s.ok).length,
+    chatWallMs: round(burst.wallMs),
+    responsesWallMs: round(burstResponses.wallMs),
+  };
+
+  // Memory across many sequential requests (issue 6): RSS should stay flat.
+  const rssSamples: Array<{ after: number; rssMiB: number }> = [];
+  let sequentialErrors = 0;
+  for (let i = 1; i <= SEQUENTIAL; i++) {
+    const target = i % 2 === 0 ? targets[1]! : targets[2]!;
+    const sample = await streamRequest(target.url, target.body("DELTAS=20"), {});
+    if (!sample.ok) sequentialErrors++;
+    if (i % Math.max(1, Math.floor(SEQUENTIAL / 10)) === 0) rssSamples.push({ after: i, rssMiB: round(rssKiB(proxy.pid!) / 1024) });
+  }
+
+  const translation = await translationCost(targets[0]!.url, directHeaders, targets[0]!.body("bench"));
+
+  proxy.kill("SIGTERM");
+  fake.kill("SIGTERM");
+  agent.destroy();
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    deltasPerAnswer: DELTAS,
+    quick: QUICK,
+    latency: results,
+    proxyCpuPerUpstreamEventUs: round((proxyCpuMs * 1000) / Math.max(1, proxyUpstreamEvents), 3),
+    translation,
+    memory,
+    concurrent1000,
+    sequential: { requests: SEQUENTIAL, errors: sequentialErrors, rss: rssSamples },
+  };
+
+  printReport(report);
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  const stamp = report.date.replace(/[:.]/g, "-");
+  writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
+}
+
+function printReport(report: {
+  latency: Record<string, Record<string, Series>>;
+  proxyCpuPerUpstreamEventUs: number;
+  translation: { parseAndTranslateUs: number; translateOnlyUs: number };
+  memory: { perStreamKiB: number; streams: number; errors: number; idleRssMiB: number; openRssMiB: number };
+  concurrent1000: { chatErrors: number; responsesErrors: number };
+  sequential: { requests: number; errors: number; rss: Array<{ after: number; rssMiB: number }> };
+  machine: { cpus: number; model?: string; node: string };
+  deltasPerAnswer: number;
+}): void {
+  const lines: string[] = [];
+  lines.push(`machine: ${report.machine.cpus} × ${report.machine.model ?? "cpu"}, Node ${report.machine.node}; ${report.deltasPerAnswer}-delta streamed answers`);
+  lines.push("");
+  lines.push("| concurrency | path | TTFB p50 (ms) | TTFB p99 | added TTFB p50 | total p50 (ms) | total p99 | total ratio vs direct | deltas/s | errors |");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (const [level, series] of Object.entries(report.latency)) {
+    const direct = series.direct!;
+    for (const [name, s] of Object.entries(series)) {
+      const added = name === "direct" ? "—" : `${round(s.ttfbP50 - direct.ttfbP50, 3)}`;
+      const ratio = name === "direct" ? "1.00" : (s.totalP50 / direct.totalP50).toFixed(2);
+      lines.push(`| ${level.slice(1)} | ${name} | ${s.ttfbP50} | ${s.ttfbP99} | ${added} | ${s.totalP50} | ${s.totalP99} | ${ratio}× | ${s.deltasPerSecond} | ${s.errors} |`);
+    }
+  }
+  lines.push("");
+  lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
+  lines.push(`chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`);
+  lines.push(`memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`);
+  lines.push(`1,000 concurrent full streams: chat errors ${report.concurrent1000.chatErrors}, responses errors ${report.concurrent1000.responsesErrors}`);
+  lines.push(`${report.sequential.requests} sequential requests, errors ${report.sequential.errors}; RSS MiB: ${report.sequential.rss.map((r) => `${r.after}:${r.rssMiB}`).join(" ")}`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
