@@ -85,8 +85,16 @@ export class UpstreamEventReader {
     try {
       return await Promise.race([this.reader.read(), timeout]);
     } catch (error) {
-      if (error instanceof UpstreamIdleTimeout) void this.cancel();
-      throw error;
+      if (error instanceof UpstreamIdleTimeout) {
+        void this.cancel();
+        throw error;
+      }
+      if (error instanceof ProxyError) throw error;
+      // The socket broke mid-stream (the backend closed it, or the network dropped).
+      throw new ProxyError(502, "The connection to the Codex backend was lost before the response completed; the answer is incomplete. Retry the request.", {
+        type: "upstream_error",
+        code: "stream_incomplete",
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -166,7 +166,8 @@ describe("POST /v1/responses", () => {
       }
       return "ended";
     })().catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(Error);
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe("stream_incomplete");
 
     backend.enqueue({ kind: "cut", afterDeltas: 2, text: "partial answer that never ends" });
     const res = await fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", input: "x" }) });
@@ -196,7 +197,10 @@ describe("POST /v1/responses", () => {
 
 describe("GET /v1/models, /health and unknown routes", () => {
   it("lists the live catalogue's listed models in the OpenAI shape", async () => {
-    const list = await client.models.list();
+    // A fresh proxy, so that its first catalogue fetch happens inside this test.
+    const fresh = await startTestProxy({ codexBaseUrl: backend.url });
+    const list = await new OpenAI({ baseURL: fresh.baseURL, apiKey: "unused" }).models.list();
+    await fresh.close(100);
     const ids = list.data.map((m) => m.id);
     expect(ids).toContain("gpt-5.5");
     expect(ids).not.toContain("codex-auto-review");

@@ -19,8 +19,12 @@ function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
 }
 
+/**
+ * An `error` event with the Responses fields at the top level and the OpenAI
+ * error object nested, so that raw clients read it and the SDKs raise it.
+ */
 function errorFrame(error: ProxyError): string {
-  return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param }));
+  return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param, error: error.toBody().error }));
 }
 
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
@@ -40,7 +44,11 @@ class ResponsesRelay implements EventRelay {
       if (!event?.response || this.collector.size === 0) return sseFrame(raw.type, raw.data);
       return sseFrame(raw.type, JSON.stringify({ ...event, response: this.collector.completeResponse(event.response) }));
     }
-    if (raw.type === "response.failed" || raw.type === "error") this.terminal = true;
+    if (raw.type === "error") {
+      this.terminal = true;
+      return errorFrame(inStreamFailure(parseEventData(raw) ?? { type: "error" }));
+    }
+    if (raw.type === "response.failed") this.terminal = true;
     return sseFrame(raw.type, raw.data);
   }
 
