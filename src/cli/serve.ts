@@ -7,6 +7,7 @@ import { loadConfig, type EnvRecord, type ProxyConfig } from "../config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore } from "../credentials/types.js";
+import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { startServer, type RunningServer } from "../node.js";
 import { createLogger, type Logger } from "../server/logging.js";
 import { VERSION } from "../version.js";
@@ -53,6 +54,29 @@ function banner(config: ProxyConfig, url: string, logger: Logger, credentialSour
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+/** Saves the usage windows for `status` without a disk write per request. */
+function persistAtMostEvery(intervalMs: number, now: () => number, save: (snapshot: RateLimitSnapshot) => Promise<void>) {
+  let lastSaved = 0;
+  return (snapshot: RateLimitSnapshot) => {
+    if (now() - lastSaved < intervalMs) return;
+    lastSaved = now();
+    void save(snapshot).catch(() => {});
+  };
+}
+
+/**
+ * Refreshes ahead of expiry even when no request comes, so that a proxy left
+ * idle for days still holds a live chain. Errors are already logged and
+ * recorded by the token manager.
+ */
+function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    auth.getAuth().catch((error: unknown) => logger.debug("background refresh check failed", { reason: error instanceof Error ? error.message : "unknown" }));
+  }, 10 * 60_000);
+  timer.unref();
+  return timer;
+}
+
 export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
   const config = loadConfig(env);
   const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
@@ -72,17 +96,21 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const now = Date.now;
   const envStore = new EnvCredentialStore(env, now());
   const fromEnv = (await envStore.get()) !== undefined;
-  const store: CredentialStore = fromEnv ? envStore : openCredentialStore(env);
+  const fileStore = openCredentialStore(env);
+  const store: CredentialStore = fromEnv ? envStore : fileStore;
   const auth = new TokenManager({ store, issuer: config.authIssuer, fetch: globalThis.fetch.bind(globalThis), now, logger });
+  const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)));
 
-  const server = await startServer({ config, auth, store, logger, port, host });
+  const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
   banner(config, server.url, logger, fromEnv ? "ACCESS_TOKEN from the environment" : "stored login (codex-proxy login)");
+  const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
+    clearInterval(keepFresh);
     void server.close(10_000).then(() => process.exit(0));
   };
   process.once("SIGINT", () => stop("SIGINT"));

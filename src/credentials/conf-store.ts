@@ -1,0 +1,116 @@
+/**
+ * The Node credential store: one JSON file (conf, project `codex-proxy`)
+ * written atomically with mode 0600, read fresh on every access so that
+ * tokens rotated by another process are seen. A lock file next to it makes
+ * refreshes exclusive across processes.
+ */
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import Conf from "conf";
+import type { RateLimitSnapshot } from "../codex/rate-limits.js";
+import type { CredentialStore, StoredCredentials } from "./types.js";
+
+interface StoreShape {
+  credentials?: StoredCredentials;
+  rateLimits?: RateLimitSnapshot;
+}
+
+export class CredentialFileError extends Error {}
+
+const LOCK_STALE_MS = 30_000;
+const LOCK_WAIT_MS = 60_000;
+const LOCK_POLL_MS = 25;
+
+export interface ConfStoreOptions {
+  /** Directory of the file (CODEX_PROXY_HOME); conf's per-user default when absent. */
+  cwd?: string;
+}
+
+export class ConfCredentialStore implements CredentialStore {
+  private readonly conf: Conf<StoreShape>;
+
+  constructor(options: ConfStoreOptions = {}) {
+    try {
+      this.conf = new Conf<StoreShape>({
+        projectName: "codex-proxy",
+        configName: "credentials",
+        cwd: options.cwd,
+        configFileMode: 0o600,
+        // Never silently replace a file we cannot read: it may hold the only copy of a refresh token.
+        clearInvalidConfig: false,
+        accessPropertiesByDotNotation: false,
+      });
+    } catch (error) {
+      throw this.unreadable(error, options.cwd);
+    }
+  }
+
+  /** Where the credentials live, for messages. */
+  get path(): string {
+    return this.conf.path;
+  }
+
+  private unreadable(error: unknown, where = this.conf?.path): CredentialFileError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new CredentialFileError(
+      `The credential file${where ? ` in ${where}` : ""} could not be read (${reason}). It was left untouched; fix or remove it, then run \`codex-proxy login\`.`,
+    );
+  }
+
+  private read<K extends keyof StoreShape>(key: K): StoreShape[K] {
+    try {
+      return this.conf.get(key);
+    } catch (error) {
+      throw this.unreadable(error);
+    }
+  }
+
+  async get(): Promise<StoredCredentials | undefined> {
+    const credentials = this.read("credentials");
+    return credentials && typeof credentials.accessToken === "string" ? credentials : undefined;
+  }
+
+  async set(credentials: StoredCredentials): Promise<void> {
+    // JSON drops undefined fields, which is how a cleared field is removed.
+    this.conf.set("credentials", JSON.parse(JSON.stringify(credentials)) as StoredCredentials);
+  }
+
+  async clear(): Promise<void> {
+    this.conf.delete("credentials");
+  }
+
+  async getRateLimits(): Promise<RateLimitSnapshot | undefined> {
+    return this.read("rateLimits");
+  }
+
+  async setRateLimits(snapshot: RateLimitSnapshot): Promise<void> {
+    this.conf.set("rateLimits", snapshot);
+  }
+
+  /** An exclusive lock file; a lock older than 30 s is taken to be left by a dead process. */
+  async withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lockPath = `${this.conf.path}.lock`;
+    await mkdir(path.dirname(lockPath), { recursive: true });
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await writeFile(lockPath, String(process.pid), { flag: "wx", mode: 0o600 });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > LOCK_STALE_MS) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`Timed out waiting for the credential lock ${lockPath}`);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  }
+}
