@@ -31,10 +31,12 @@ function parsePort(value: string | number | undefined): number {
   return port;
 }
 
-function banner(config: ProxyConfig, url: string, logger: Logger, credentialSource: string): void {
+function banner(config: ProxyConfig, url: string, credentialSource: string): void {
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
-    logger.info("codex-proxy listening", { url, version: VERSION, credentials: credentialSource, auth: config.proxyApiKey ? "api-key" : "none" });
+    // The banner is printed at any log level, as one JSON object like every other line.
+    const line = { time: new Date().toISOString(), level: "info", msg: "codex-proxy listening", url, version: VERSION, credentials: credentialSource, auth: config.proxyApiKey ? "api-key" : "none" };
+    process.stdout.write(JSON.stringify(line) + "\n");
     return;
   }
   const lines = [
@@ -102,7 +104,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)));
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
-  banner(config, server.url, logger, fromEnv ? "ACCESS_TOKEN from the environment" : "stored login (codex-proxy login)");
+  banner(config, server.url, fromEnv ? "ACCESS_TOKEN from the environment" : "stored login (codex-proxy login)");
   const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;

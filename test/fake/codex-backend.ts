@@ -167,7 +167,15 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   const writeAll = async (res: http.ServerResponse, chunks: string[]): Promise<boolean> => {
     for (const chunk of chunks) {
       if (res.destroyed) return false;
-      if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done).off("close", done);
+            resolve();
+          };
+          res.once("drain", done).once("close", done);
+        });
+      }
     }
     return !res.destroyed;
   };
@@ -188,11 +196,15 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
 
   const sleep = (ms: number, res: http.ServerResponse) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      res.once("close", () => {
+      const onClose = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        res.off("close", onClose);
+        resolve();
+      }, ms);
+      res.once("close", onClose);
     });
 
   async function stream(res: http.ServerResponse, body: Record<string, unknown>, scenario: Scenario): Promise<void> {
