@@ -1,0 +1,37 @@
+/** Reads ../shared/fixtures/*.sse into upstream events (the same reader the proxy uses). */
+import { readFileSync } from "node:fs";
+import type { UpstreamEvent } from "../../src/codex/events.js";
+import { parseEventData, UpstreamEventReader } from "../../src/codex/sse.js";
+
+export const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(name, FIXTURES), "utf8");
+}
+
+export async function fixtureEvents(name: string): Promise<UpstreamEvent[]> {
+  const bytes = new TextEncoder().encode(fixtureText(name));
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Split into odd-sized pieces to exercise event boundaries across reads.
+      for (let i = 0; i < bytes.length; i += 97) controller.enqueue(bytes.subarray(i, i + 97));
+      controller.close();
+    },
+  });
+  const reader = new UpstreamEventReader(body, 5000);
+  const events: UpstreamEvent[] = [];
+  for (let raw = await reader.next(); raw; raw = await reader.next()) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+/** The JSON payloads of `data:` lines of a chat SSE text ("[DONE]" kept as a string). */
+export function chatDataLines(sse: string): unknown[] {
+  return sse
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => line.slice(6))
+    .map((data) => (data === "[DONE]" ? data : JSON.parse(data)));
+}
