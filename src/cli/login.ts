@@ -1,9 +1,176 @@
+/**
+ * `codex-proxy login`: every way in — browser PKCE (default), device code,
+ * import of the Codex CLI's auth.json, prompts, or flags for scripts.
+ * Without a TTY and without the needed flags it fails fast, never hangs.
+ */
+import { createInterface } from "node:readline";
+import { isCancel, password, spinner, text } from "@clack/prompts";
 import { Command } from "commander";
+import open from "open";
+import { runBrowserLogin } from "../auth/browser-login.js";
+import { defaultCodexAuthPath, readCodexAuthFile } from "../auth/codex-import.js";
+import { runDeviceLogin } from "../auth/device-login.js";
+import { readIdentity } from "../auth/jwt.js";
+import { requestRefresh } from "../auth/oauth-client.js";
+import { credentialsFromTokens } from "../auth/token-record.js";
+import { loadConfig, type EnvRecord } from "../config.js";
+import type { StoredCredentials } from "../credentials/types.js";
+import { openCredentialStore } from "./credential-store.js";
+import { inWords } from "./format.js";
 
-// Placeholder until the accounts work lands.
-export function loginCommand(): Command {
-  return new Command("login").description("login (not available yet)").action(() => {
-    console.error("codex-proxy login is not available yet in this build.");
-    process.exitCode = 1;
+export interface LoginOptions {
+  device?: boolean;
+  import?: string | boolean;
+  refresh?: boolean;
+  manual?: boolean;
+  accessToken?: string;
+  refreshToken?: string;
+  expiresAt?: string;
+  accountId?: string;
+  browser?: boolean;
+  timeout?: string;
+}
+
+export class UsageError extends Error {}
+
+const interactive = () => Boolean(process.stdin.isTTY && process.stdout.isTTY);
+
+const NEEDED_FLAGS =
+  "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
+
+function fromFlags(options: LoginOptions, now: number): StoredCredentials {
+  if (!options.accessToken || !options.refreshToken) throw new UsageError("--access-token and --refresh-token go together: pass both.");
+  const identity = readIdentity(options.accessToken);
+  let expiresAt = identity.expiresAt;
+  if (options.expiresAt !== undefined) {
+    expiresAt = Number(options.expiresAt);
+    if (!Number.isFinite(expiresAt) || expiresAt <= 0) throw new UsageError("--expires-at must be a time in epoch milliseconds, e.g. 1767225600000.");
+  }
+  if (expiresAt === undefined) throw new UsageError("The access token carries no expiry: pass --expires-at MS.");
+  const accountId = options.accountId ?? identity.accountId;
+  return { accessToken: options.accessToken, refreshToken: options.refreshToken, expiresAt, accountId, userId: identity.userId, email: identity.email, plan: identity.plan, lastRefresh: now };
+}
+
+async function fromPrompts(now: number): Promise<StoredCredentials> {
+  const ask = async (message: string, secret: boolean, optional = false): Promise<string | undefined> => {
+    const answer = secret ? await password({ message }) : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined });
+    if (isCancel(answer)) throw new UsageError("Login cancelled.");
+    const value = answer?.trim();
+    if (!value && !optional) throw new UsageError(`${message} is required.`);
+    return value || undefined;
+  };
+  const accessToken = (await ask("Access token", true))!;
+  const refreshToken = (await ask("Refresh token", true))!;
+  const identity = readIdentity(accessToken);
+  const expiresAt = identity.expiresAt ? undefined : await ask("Expiry (epoch ms)", false);
+  const accountId = identity.accountId ? undefined : await ask("ChatGPT account id", false, true);
+  return fromFlags({ accessToken, refreshToken, expiresAt, accountId }, now);
+}
+
+/** Reads one line from stdin (a pasted redirect URL) until `signal` aborts. */
+function pastedLine(signal: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+    rl.question("Or paste the URL your browser was redirected to: ", { signal }, (answer) => {
+      rl.close();
+      resolve(answer);
+    });
+    signal.addEventListener("abort", () => {
+      rl.close();
+      resolve(undefined);
+    }, { once: true });
   });
+}
+
+/** Performs a login and returns the credentials, without storing them. */
+export async function obtainLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<StoredCredentials> {
+  const config = loadConfig(env);
+  const fetchImpl = globalThis.fetch.bind(globalThis);
+
+  if (options.accessToken || options.refreshToken) return fromFlags(options, now());
+  if (options.manual) {
+    if (!interactive()) throw new UsageError(`--manual asks questions and needs a terminal. ${NEEDED_FLAGS}`);
+    return fromPrompts(now());
+  }
+  if (options.import !== undefined && options.import !== false) {
+    const file = typeof options.import === "string" ? options.import : defaultCodexAuthPath(env);
+    const imported = await readCodexAuthFile(file, now());
+    if (options.refresh === false) {
+      process.stderr.write(
+        `Warning: --no-refresh: this tool now shares a refresh-token chain with the Codex CLI (${file}). Whichever refreshes second gets refresh_token_reused and must log in again.\n`,
+      );
+      return imported;
+    }
+    // One refresh forks an independent chain, so the Codex CLI and this tool never rotate the same token.
+    const tokens = await requestRefresh(fetchImpl, config.authIssuer, imported.refreshToken!);
+    process.stdout.write(`Imported ${file} and refreshed once: this tool now holds its own token chain.\n`);
+    return credentialsFromTokens(tokens, now(), imported);
+  }
+  if (options.device) {
+    const tokens = await runDeviceLogin({
+      issuer: config.authIssuer,
+      fetch: fetchImpl,
+      onCode: (url, code) => process.stdout.write(`Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`),
+    });
+    return credentialsFromTokens(tokens, now());
+  }
+
+  const tty = interactive();
+  if (!tty && options.browser !== false) throw new UsageError(`No terminal and no browser to open. ${NEEDED_FLAGS}`);
+  const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
+  const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",").map(Number).filter((p) => Number.isInteger(p) && p >= 0);
+  const pasteAbort = new AbortController();
+  const spin = tty ? spinner() : undefined;
+  try {
+    const tokens = await runBrowserLogin({
+      issuer: config.authIssuer,
+      fetch: fetchImpl,
+      ports: ports?.length ? ports : undefined,
+      timeoutMs,
+      pastedRedirect: tty ? pastedLine(pasteAbort.signal) : undefined,
+      onUrl: async (url) => {
+        // Plain, on its own line: copyable by hand and readable by scripts.
+        process.stdout.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
+        if (options.browser !== false) {
+          await open(url).catch(() => process.stdout.write("(Could not open a browser: open the URL above yourself.)\n"));
+        }
+        spin?.start("Waiting for the browser sign-in");
+      },
+    });
+    spin?.stop("Signed in");
+    return credentialsFromTokens(tokens, now());
+  } catch (error) {
+    spin?.stop("Login failed");
+    throw error;
+  } finally {
+    pasteAbort.abort();
+  }
+}
+
+export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {
+  const store = openCredentialStore(env);
+  const credentials = await obtainLogin(options, env, now);
+  // A login starts a new local chain: any earlier hand-off no longer applies.
+  await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
+  const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
+  process.stdout.write(`Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`);
+  return 0;
+}
+
+export function loginCommand(): Command {
+  return new Command("login")
+    .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
+    .option("--device", "device-code login for machines without a browser")
+    .option("--import [file]", "import the Codex CLI's auth.json (default $CODEX_HOME/auth.json, else ~/.codex/auth.json)")
+    .option("--no-refresh", "with --import: keep sharing the Codex CLI's token chain instead of forking one (not recommended)")
+    .option("--manual", "type or paste the tokens at prompts")
+    .option("--access-token <token>", "store this access token (with --refresh-token), for scripts")
+    .option("--refresh-token <token>", "the refresh token that goes with --access-token")
+    .option("--expires-at <ms>", "access-token expiry in epoch ms (default: read from the token)")
+    .option("--account-id <id>", "ChatGPT account id (default: read from the token)")
+    .option("--no-browser", "print the sign-in URL instead of opening a browser")
+    .option("--timeout <seconds>", "how long to wait for the browser sign-in", "300")
+    .action(async (options: LoginOptions) => {
+      process.exitCode = await runLogin(options);
+    });
 }

@@ -1,9 +1,26 @@
+/** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
 import { Command } from "commander";
+import { revokeToken } from "../auth/oauth-client.js";
+import { loadConfig } from "../config.js";
+import { openCredentialStore } from "./credential-store.js";
 
-// Placeholder until the accounts work lands.
+export async function runLogout(env = process.env): Promise<number> {
+  const store = openCredentialStore(env);
+  const credentials = await store.get();
+  if (!credentials) {
+    process.stdout.write(`No stored credentials (${store.path}); nothing to do.\n`);
+    return 0;
+  }
+  await store.clear();
+  // A chain handed off to a Worker is the Worker's now: revoking it would break the Worker.
+  const revoke = credentials.refreshToken && !credentials.handedOffTo;
+  const revoked = revoke ? await revokeToken(globalThis.fetch, loadConfig(env).authIssuer, credentials.refreshToken!) : false;
+  process.stdout.write(`Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`);
+  return 0;
+}
+
 export function logoutCommand(): Command {
-  return new Command("logout").description("logout (not available yet)").action(() => {
-    console.error("codex-proxy logout is not available yet in this build.");
-    process.exitCode = 1;
+  return new Command("logout").description("Remove the stored credentials (best-effort revoke upstream)").action(async () => {
+    process.exitCode = await runLogout();
   });
 }

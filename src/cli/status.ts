@@ -1,9 +1,41 @@
+/**
+ * `codex-proxy status`: reads the stored credentials (never refreshes) and
+ * shows them in the admin status shape; `--worker-url` reads a Worker's.
+ */
 import { Command } from "commander";
+import { credentialStatus } from "../credentials/types.js";
+import { openCredentialStore } from "./credential-store.js";
+import { renderStatus } from "./format.js";
+import { readWorkerStatus } from "./worker-status.js";
 
-// Placeholder until the accounts work lands.
+export interface StatusOptions {
+  json?: boolean;
+  workerUrl?: string;
+  adminKey?: string;
+}
+
+/** Prints the status; returns the exit code (0 usable, 1 missing or expired). */
+export async function runStatus(options: StatusOptions, env = process.env, now = Date.now()): Promise<number> {
+  if (options.workerUrl) return readWorkerStatus({ workerUrl: options.workerUrl, adminKey: options.adminKey, json: options.json }, env);
+  const store = openCredentialStore(env);
+  const credentials = await store.get();
+  const status = credentialStatus(credentials, now);
+  const rateLimits = await store.getRateLimits();
+  if (options.json) {
+    process.stdout.write(JSON.stringify(rateLimits ? { ...status, rateLimits } : status, null, 2) + "\n");
+  } else {
+    process.stdout.write(renderStatus(status, now, { source: store.path, rateLimits }) + "\n");
+  }
+  return status.hasCredentials && !status.isExpired ? 0 : 1;
+}
+
 export function statusCommand(): Command {
-  return new Command("status").description("status (not available yet)").action(() => {
-    console.error("codex-proxy status is not available yet in this build.");
-    process.exitCode = 1;
-  });
+  return new Command("status")
+    .description("Show the stored credentials' account, plan and expiry (exit 1 when missing or expired)")
+    .option("--json", "print the status as JSON")
+    .option("--worker-url <url>", "read the status of a deployed Worker instead")
+    .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
+    .action(async (options: StatusOptions) => {
+      process.exitCode = await runStatus(options);
+    });
 }

@@ -15,6 +15,7 @@ import type { RequestLogInfo, RouteContext } from "./context.js";
 import { errorResponse, ProxyError, toProxyError } from "./errors.js";
 import type { Logger } from "./logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
 
@@ -29,6 +30,11 @@ export interface AppDeps {
   newId?: () => string;
   rateLimits?: RateLimitTracker;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * `when-configured` (serve): admin routes exist only with ADMIN_API_KEY.
+   * `always` (Worker): they always exist and fail closed without the key.
+   */
+  adminRoutes?: "when-configured" | "always";
 }
 
 export interface ProxyApp {
@@ -141,6 +147,13 @@ export function createApp(deps: AppDeps): ProxyApp {
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(event.req, context, logInfo(event))],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
   ];
+  if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
+    const admin = { adminApiKey: deps.config.adminApiKey, store: deps.store, now, maxBodyBytes: deps.config.maxBodyBytes };
+    routes.push(
+      ["POST", "/admin/credentials", (event) => handleSetCredentials(event.req, admin)],
+      ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(event.req, admin)],
+    );
+  }
   for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
   // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
   app.all("/**", (event) => {

@@ -1,0 +1,201 @@
+/**
+ * login / status / logout as a user runs them: the built CLI, a temporary
+ * CODEX_PROXY_HOME, the fake OAuth issuer, no TTY.
+ */
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
+import { runCli, startCli, tempHome } from "../helpers/cli.js";
+
+let oauth: FakeOAuthServer;
+beforeAll(async () => {
+  oauth = await startFakeOAuthServer({ email: "ada@example.com", plan: "pro" });
+});
+afterAll(async () => oauth?.close());
+
+function credentialFile(home: string) {
+  return path.join(home, "credentials.json");
+}
+
+function stored(home: string) {
+  return JSON.parse(readFileSync(credentialFile(home), "utf8")).credentials;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function expectNoSecrets(text: string, ...secrets: string[]) {
+  for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+describe("login with flags", () => {
+  it("stores the tokens exactly as given, in a 0600 file, and status reads them back", async () => {
+    const home = tempHome();
+    const tokens = oauth.issueTokens();
+    const expiresAt = Date.now() + 3 * 3600_000;
+    const login = await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token, "--expires-at", String(expiresAt)], { CODEX_PROXY_HOME: home });
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain("plan pro");
+    expectNoSecrets(login.stdout + login.stderr, tokens.access_token, tokens.refresh_token);
+    expect(statSync(credentialFile(home)).mode & 0o777).toBe(0o600);
+    expect(stored(home)).toMatchObject({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt, accountId: "acct_fake_123", plan: "pro" });
+
+    const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
+    expect(status.code).toBe(0);
+    const json = JSON.parse(status.stdout);
+    expect(json).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", expiresAt, isExpired: false, needsRefreshSoon: false });
+    expect(json.minutesUntilExpiry).toBeGreaterThanOrEqual(179);
+    expectNoSecrets(status.stdout, tokens.access_token, tokens.refresh_token);
+
+    const human = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    expect(human.stdout).toMatch(/plan: pro/);
+    expect(human.stdout).toMatch(/expires in 2 hours 59 minutes|expires in 3 hours/);
+    expectNoSecrets(human.stdout, tokens.access_token, tokens.refresh_token);
+  });
+
+  it("computes the status math at the edges and exits 1 when expired or missing", async () => {
+    const home = tempHome();
+    const tokens = oauth.issueTokens();
+    const cases: Array<[minutes: number, isExpired: boolean, soon: boolean]> = [
+      [61, false, false],
+      [60, false, true],
+      [59, false, true],
+      [1, false, true],
+      [0, true, true],
+      [-5, true, true],
+    ];
+    for (const [minutes, isExpired, soon] of cases) {
+      // Half a minute inside the bucket, so the seconds the CLI takes to start cannot move it.
+      const expiresAt = Date.now() + minutes * 60_000 + (minutes < 0 ? -30_000 : 30_000);
+      await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token, "--expires-at", String(expiresAt)], { CODEX_PROXY_HOME: home });
+      const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
+      const json = JSON.parse(status.stdout);
+      expect({ minutes, got: json.minutesUntilExpiry, isExpired: json.isExpired, soon: json.needsRefreshSoon }).toEqual({ minutes, got: minutes, isExpired, soon });
+      expect(status.code).toBe(isExpired ? 1 : 0);
+    }
+    const empty = await runCli(["status", "--json"], { CODEX_PROXY_HOME: tempHome() });
+    expect(JSON.parse(empty.stdout)).toEqual({ type: "oauth", hasCredentials: false });
+    expect(empty.code).toBe(1);
+  });
+
+  it("fails fast without a TTY and without the needed flags, naming them", async () => {
+    const started = Date.now();
+    const result = await runCli(["login"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--device/);
+    expect(result.stderr).toMatch(/--access-token/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const manual = await runCli(["login", "--manual"], { CODEX_PROXY_HOME: tempHome() });
+    expect(manual.code).not.toBe(0);
+    expect(manual.stderr).toMatch(/terminal/);
+  });
+});
+
+describe("login --import", () => {
+  function codexHome(tokens: { access_token: string; refresh_token: string; id_token: string }) {
+    const dir = tempHome("codex-home-");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "auth.json"),
+      JSON.stringify({ OPENAI_API_KEY: null, tokens: { ...tokens, account_id: "acct_fake_123" }, last_refresh: new Date().toISOString() }, null, 2),
+      { mode: 0o600 },
+    );
+    return dir;
+  }
+
+  it("imports $CODEX_HOME/auth.json and refreshes once to fork an independent chain", async () => {
+    const tokens = oauth.issueTokens();
+    const home = tempHome();
+    const before = oauth.refreshCount;
+    const result = await runCli(["login", "--import"], { CODEX_PROXY_HOME: home, CODEX_HOME: codexHome(tokens), CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code).toBe(0);
+    expect(oauth.refreshCount).toBe(before + 1);
+    const creds = stored(home);
+    expect(creds.refreshToken).not.toBe(tokens.refresh_token);
+    expect(creds.accessToken).not.toBe(tokens.access_token);
+    expect(creds.email).toBe("ada@example.com");
+    expectNoSecrets(result.stdout + result.stderr, tokens.access_token, tokens.refresh_token, creds.accessToken, creds.refreshToken);
+  });
+
+  it("with --no-refresh keeps the imported tokens and warns", async () => {
+    const tokens = oauth.issueTokens();
+    const home = tempHome();
+    const before = oauth.refreshCount;
+    const dir = codexHome(tokens);
+    const result = await runCli(["login", "--import", path.join(dir, "auth.json"), "--no-refresh"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/refresh_token_reused/);
+    expect(oauth.refreshCount).toBe(before);
+    expect(stored(home).refreshToken).toBe(tokens.refresh_token);
+  });
+
+  it("explains a missing auth.json", async () => {
+    const result = await runCli(["login", "--import"], { CODEX_PROXY_HOME: tempHome(), CODEX_HOME: tempHome("empty-") });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/No Codex CLI login/);
+  });
+});
+
+describe("login --device and browser PKCE", () => {
+  it("completes a device-code login", async () => {
+    const home = tempHome();
+    const result = await runCli(["login", "--device"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${oauth.issuer}/codex/device`);
+    expect(result.stdout).toContain("ABCD-EFGH");
+    expect(stored(home).email).toBe("ada@example.com");
+  });
+
+  it("completes the browser flow with an HTTP client playing the browser", async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    const [authorizeUrl] = await cli.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+$/m);
+    const url = new URL(authorizeUrl);
+    expect(url.searchParams.get("redirect_uri")).toBe(`http://localhost:${port}/auth/callback`);
+    expect(authorizeUrl).toContain("scope=openid%20profile%20email%20offline_access");
+    expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+
+    // A wrong state is refused and the login keeps waiting.
+    const forged = await fetch(`http://127.0.0.1:${port}/auth/callback?code=x&state=forged`);
+    expect(forged.status).toBe(400);
+
+    const authorize = await fetch(authorizeUrl, { redirect: "manual" });
+    expect(authorize.status).toBe(302);
+    const callback = authorize.headers.get("location")!.replace("localhost", "127.0.0.1");
+    const page = await fetch(callback);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Signed in");
+    expect(await cli.exited).toBe(0);
+    expect(stored(home)).toMatchObject({ email: "ada@example.com", accountId: "acct_fake_123" });
+    expectNoSecrets(cli.output(), stored(home).accessToken, stored(home).refreshToken);
+  });
+
+  it("times out with a clear message", async () => {
+    const port = await freePort();
+    const result = await runCli(["login", "--no-browser", "--timeout", "1"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Timed out/);
+  });
+});
+
+describe("logout", () => {
+  it("removes the credentials and revokes the refresh token", async () => {
+    const home = tempHome();
+    const tokens = oauth.issueTokens();
+    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
+    const result = await runCli(["logout"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Removed/);
+    expect(oauth.revoked).toContain(tokens.refresh_token);
+    expect((await runCli(["status", "--json"], { CODEX_PROXY_HOME: home })).code).toBe(1);
+  });
+});
