@@ -28,6 +28,8 @@ const RETRY_BASE_MS = 500;
 
 export class TokenManager implements AuthProvider {
   private inflight: Promise<StoredCredentials> | undefined;
+  /** The refresh token that failed terminally, and why: later calls fail fast instead of asking again. */
+  private deadChain: { refreshToken: string; error: ProxyError } | undefined;
   private readonly refreshAheadMs: number;
   private readonly hint: string;
 
@@ -116,6 +118,7 @@ export class TokenManager implements AuthProvider {
         code: "token_expired",
       });
     }
+    if (this.deadChain?.refreshToken === current.refreshToken) throw this.deadChain.error;
     return this.rotate(current);
   }
 
@@ -143,10 +146,12 @@ export class TokenManager implements AuthProvider {
         if (error.terminal || attempt >= TRANSIENT_RETRIES - 1) {
           await store.set({ ...current, lastRefreshError: `${new Date(now()).toISOString()}: ${error.message}` }).catch(() => {});
           logger.warn("token refresh failed", { code: error.code, terminal: error.terminal });
-          throw new ProxyError(401, `Could not refresh the ChatGPT access token: ${error.message}. ${this.hint}`, {
+          const failure = new ProxyError(401, `Could not refresh the ChatGPT access token: ${error.message}. ${this.hint}`, {
             type: "authentication_error",
             code: "refresh_failed",
           });
+          if (error.terminal) this.deadChain = { refreshToken: current.refreshToken!, error: failure };
+          throw failure;
         }
         logger.warn("token refresh failed, retrying", { code: error.code, attempt: attempt + 1 });
         await sleep(RETRY_BASE_MS * 2 ** attempt);

@@ -40,5 +40,11 @@ export async function startTestProxy(options: { codexBaseUrl: string; env?: EnvR
     host: "127.0.0.1",
     sleep: async () => {},
   });
-  return Object.assign(server, { logs, baseURL: `${server.url}/v1` });
+  const close = async (graceMs?: number) => {
+    await server.close(graceMs);
+    // Let clients in this process see their pooled sockets closed before a next
+    // server may be given the same port.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  return { ...server, close, logs, baseURL: `${server.url}/v1` };
 }
