@@ -133,7 +133,8 @@ export class CodexClient {
         continue;
       }
       const mapped = upstreamHttpError(response.status, text, response.headers, this.deps.now());
-      const transient = response.status >= 500 || (response.status === 429 && mapped.code !== "usage_limit_reached");
+      // Throttling is worth a retry; a usage limit or a plan without Codex is not.
+      const transient = response.status >= 500 || (response.status === 429 && mapped.type === "rate_limit_error");
       if (transient && mapped.code !== "cloudflare_challenge" && attempt < MAX_RETRIES) {
         this.deps.logger.warn("upstream transient error, retrying", { status: response.status, attempt: attempt + 1 });
         await sleep(RETRY_BASE_MS * 2 ** attempt);

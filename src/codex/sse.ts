@@ -51,7 +51,15 @@ export class UpstreamEventReader {
   private readonly parser;
   private ended = false;
 
-  constructor(body: ReadableStream<Uint8Array>, private readonly idleTimeoutMs: number) {
+  /**
+   * `abortUpstream` aborts the upstream fetch itself: cancelling the body
+   * alone can leave the connection open until the server writes again.
+   */
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly idleTimeoutMs: number,
+    private readonly abortUpstream?: () => void,
+  ) {
     this.reader = body.getReader();
     this.parser = createParser({
       onEvent: (message) => {
@@ -105,9 +113,30 @@ export class UpstreamEventReader {
     return this.queue.length > 0;
   }
 
+  /**
+   * After the terminal event: reads what is left (the backend closes right
+   * after it) so that the keep-alive connection goes back to the pool,
+   * aborting only if the upstream lingers.
+   */
+  async drain(maxWaitMs = 5000): Promise<void> {
+    const timer = setTimeout(() => void this.cancel(), maxWaitMs);
+    try {
+      while (!this.ended) {
+        const chunk = await this.reader.read();
+        if (chunk.done) this.ended = true;
+      }
+    } catch {
+      // Nothing left to deliver: a broken connection here is harmless.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Stops reading and closes the upstream connection. */
   async cancel(): Promise<void> {
+    const wasReading = !this.ended;
     this.ended = true;
+    if (wasReading) this.abortUpstream?.();
     await this.reader.cancel().catch(() => {});
   }
 }

@@ -99,7 +99,7 @@ export function relayEvents(
             text = relay.onEnd();
             if (text) controller.enqueue(encoder.encode(text));
             controller.close();
-            await reader.cancel();
+            void reader.drain();
             finish({ cancelled: false });
           }
         } catch (error) {

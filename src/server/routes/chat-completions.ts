@@ -43,9 +43,12 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
   log.model = translated.model;
   log.stream = translated.stream;
 
-  const upstream = await ctx.client.createResponse(translated.body, { signal: request.signal, sessionId: translated.promptCacheKey });
+  // Aborted when the client goes away or the relay stops reading: the upstream request ends with it.
+  const upstreamAbort = new AbortController();
+  const signal = AbortSignal.any([request.signal, upstreamAbort.signal]);
+  const upstream = await ctx.client.createResponse(translated.body, { signal, sessionId: translated.promptCacheKey });
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs);
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
   const options: ChatResponseOptions = {
     id: `chatcmpl-${ctx.newId()}`,
     created: Math.floor(ctx.now() / 1000),

@@ -71,7 +71,7 @@ async function aggregate(reader: UpstreamEventReader): Promise<Record<string, un
       if (event) collector.addDone(event);
     } else if (TERMINAL_SUCCESS.has(raw.type)) {
       const event = parseEventData(raw);
-      await reader.cancel();
+      void reader.drain();
       return { ...collector.completeResponse(event?.response), object: "response" };
     } else if (raw.type === "response.failed" || raw.type === "error") {
       await reader.cancel();
@@ -86,9 +86,12 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   log.model = normalised.model;
   log.stream = normalised.stream;
 
-  const upstream = await ctx.client.createResponse(normalised.body, { signal: request.signal, sessionId: normalised.sessionId });
+  // Aborted when the client goes away or the relay stops reading: the upstream request ends with it.
+  const upstreamAbort = new AbortController();
+  const signal = AbortSignal.any([request.signal, upstreamAbort.signal]);
+  const upstream = await ctx.client.createResponse(normalised.body, { signal, sessionId: normalised.sessionId });
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs);
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
 
   if (!normalised.stream) {
     return Response.json(await aggregate(reader));
