@@ -78,6 +78,16 @@ export class TokenManager implements AuthProvider {
     return { accessToken: credentials.accessToken, accountId: credentials.accountId };
   }
 
+  /**
+   * Refreshes unless the stored token already differs from `staleAccessToken`
+   * and is fresh (then adopts it). `force` refreshes even outside the window
+   * (after a 401). Used by the Worker's refresh coordinator.
+   */
+  async refreshFrom(staleAccessToken: string, force: boolean): Promise<UpstreamAuth> {
+    const credentials = await this.refresh(staleAccessToken, force);
+    return { accessToken: credentials.accessToken, accountId: credentials.accountId };
+  }
+
   /** Single flight: concurrent callers share one refresh. */
   private refresh(staleAccessToken: string, force: boolean): Promise<StoredCredentials> {
     this.inflight ??= this.refreshUnderLock(staleAccessToken, force).finally(() => {

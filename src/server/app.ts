@@ -35,6 +35,8 @@ export interface AppDeps {
    * `always` (Worker): they always exist and fail closed without the key.
    */
   adminRoutes?: "when-configured" | "always";
+  /** `required` (Worker): /v1/* refuses to run open when no key is configured. */
+  v1Auth?: "optional" | "required";
 }
 
 export interface ProxyApp {
@@ -129,7 +131,15 @@ export function createApp(deps: AppDeps): ProxyApp {
   // /v1/* is guarded by PROXY_API_KEY when it is set.
   app.use("/v1/**", async (event) => {
     const key = deps.config.proxyApiKey;
-    if (!key) return;
+    if (!key) {
+      if (deps.v1Auth !== "required") return;
+      return errorResponse(
+        new ProxyError(503, "This proxy has no API key configured and refuses to run open: set ADMIN_API_KEY (and optionally PROXY_API_KEY) with `wrangler secret put`.", {
+          type: "server_error",
+          code: "api_key_not_configured",
+        }),
+      );
+    }
     if (!(await hasValidKey(event.req.headers, key))) {
       return errorResponse(
         new ProxyError(401, "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.", {
