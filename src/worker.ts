@@ -28,7 +28,7 @@ function appFor(env: WorkerEnv): ProxyApp {
   const store = kv ? new KvCredentialStore(kv) : undefined;
   const coordinator = env.REFRESH_COORDINATOR;
   if (!store || !coordinator) throw new ProxyError(503, "The Worker is missing its CODEX_PROXY_KV or REFRESH_COORDINATOR binding: check wrangler.toml.", { type: "server_error", code: "binding_missing" });
-  const auth = new CoordinatedAuth(store, coordinator.get(coordinator.idFromName("credentials")), config);
+  const auth = new CoordinatedAuth(store, () => coordinator.get(coordinator.idFromName("credentials")), config);
   const app = createApp({ config, auth, store, logger, adminRoutes: "always", v1Auth: "required" });
   apps.set(env, app);
   return app;

@@ -49,6 +49,8 @@ export interface ChatGptIdentity {
   plan?: string;
   /** Expiry in epoch milliseconds. */
   expiresAt?: number;
+  /** Issue time (`iat`) in epoch milliseconds. */
+  issuedAt?: number;
 }
 
 /** Everything we use from a token: account id, user id, email, plan, expiry. */
@@ -63,5 +65,6 @@ export function readIdentity(token: string | undefined | null): ChatGptIdentity 
     email: stringOrUndefined(claims.email) ?? stringOrUndefined(profile?.email),
     plan: stringOrUndefined(auth.chatgpt_plan_type),
     expiresAt: typeof claims.exp === "number" ? claims.exp * 1000 : undefined,
+    issuedAt: typeof claims.iat === "number" ? claims.iat * 1000 : undefined,
   };
 }

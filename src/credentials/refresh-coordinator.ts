@@ -68,7 +68,8 @@ export class CoordinatedAuth implements AuthProvider {
 
   constructor(
     private readonly store: CredentialStore,
-    private readonly coordinator: { fetch(input: string, init?: RequestInit): Promise<Response> },
+    /** A new stub per call: Workers forbid using one request's I/O objects in another request. */
+    private readonly coordinator: () => { fetch(input: string, init?: RequestInit): Promise<Response> },
     config: { authIssuer: string },
   ) {
     // Only used for its refresh-window rule; it never refreshes here.
@@ -80,7 +81,7 @@ export class CoordinatedAuth implements AuthProvider {
   }
 
   private async viaCoordinator(staleAccessToken: string, force: boolean): Promise<UpstreamAuth> {
-    const response = await this.coordinator.fetch("https://refresh-coordinator/refresh", {
+    const response = await this.coordinator().fetch("https://refresh-coordinator/refresh", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ staleAccessToken, force }),

@@ -5,6 +5,7 @@
  * rotated, persist before use, and never retry what cannot succeed.
  * Platform APIs only: the Worker runs this too.
  */
+import { readIdentity } from "../auth/jwt.js";
 import { requestRefresh, OAuthError } from "../auth/oauth-client.js";
 import { credentialsFromTokens } from "../auth/token-record.js";
 import { ProxyError } from "../server/errors.js";
@@ -43,17 +44,23 @@ export class TokenManager implements AuthProvider {
   }
 
   /**
-   * True when the token is inside the refresh window. Tokens that live less
-   * than twice the window (short-lived test tokens) refresh at half-life, so
-   * that not every request refreshes.
+   * True when the token is inside the refresh window (60 minutes). A token
+   * whose own lifetime (JWT iat → exp) is under two windows — short-lived
+   * test tokens — refreshes at half-life instead, so not every request refreshes.
    */
   needsRefresh(credentials: StoredCredentials): boolean {
-    const now = this.options.now();
-    let window = this.refreshAheadMs;
-    if (credentials.lastRefresh && credentials.expiresAt - credentials.lastRefresh < 2 * window) {
-      window = (credentials.expiresAt - credentials.lastRefresh) / 2;
-    }
-    return credentials.expiresAt - now <= window;
+    return credentials.expiresAt - this.options.now() <= this.windowFor(credentials.accessToken);
+  }
+
+  private windowCache: { token: string; window: number } | undefined;
+
+  private windowFor(accessToken: string): number {
+    if (this.windowCache?.token === accessToken) return this.windowCache.window;
+    const { issuedAt, expiresAt } = readIdentity(accessToken);
+    const lifetime = issuedAt !== undefined && expiresAt !== undefined ? expiresAt - issuedAt : Infinity;
+    const window = lifetime < 2 * this.refreshAheadMs ? lifetime / 2 : this.refreshAheadMs;
+    this.windowCache = { token: accessToken, window };
+    return window;
   }
 
   private missing(): ProxyError {
