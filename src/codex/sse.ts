@@ -1,7 +1,7 @@
 /**
- * Reads the upstream SSE body into events (eventsource-parser), one at a time,
- * with an idle timeout, so that routes can look ahead (hold back lifecycle
- * events until the answer starts) and then relay the rest without buffering.
+ * Reads the upstream SSE body into events, one at a time, with an idle
+ * timeout, so that routes can look ahead (hold back lifecycle events until
+ * the answer starts) and then relay the rest without buffering.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { ProxyError } from "../server/errors.js";
@@ -9,17 +9,23 @@ import type { UpstreamEvent } from "./events.js";
 
 export interface RawEvent {
   /** The event type: the `event:` field, else the JSON's `type`. */
-  type: string;
+  readonly type: string;
   /** The raw `data:` text, unparsed. */
-  data: string;
+  readonly data: string;
+}
+
+/** Streaming UTF-8 decoding; the Node entry supplies a faster one than TextDecoder (see node.ts). */
+export interface ChunkDecoder {
+  write(chunk: Uint8Array): string;
+  end(): string;
+}
+
+export function webChunkDecoder(): ChunkDecoder {
+  const decoder = new TextDecoder();
+  return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
 }
 
 const TYPE_IN_DATA = /"type"\s*:\s*"([^"]+)"/;
-
-function typeOf(message: EventSourceMessage): string {
-  if (message.event) return message.event;
-  return TYPE_IN_DATA.exec(message.data)?.[1] ?? "message";
-}
 
 export function parseEventData(raw: RawEvent): UpstreamEvent | undefined {
   try {
@@ -44,11 +50,31 @@ export class UpstreamIdleTimeout extends ProxyError {
   }
 }
 
-export class UpstreamEventReader {
+function typeOf(message: EventSourceMessage): string {
+  if (message.event) return message.event;
+  return TYPE_IN_DATA.exec(message.data)?.[1] ?? "message";
+}
+
+/** What relays need from a reader. */
+export interface EventReader {
+  next(): Promise<RawEvent | undefined>;
+  takeBuffered(): RawEvent | undefined;
+  cancel(): Promise<void>;
+  drain(maxWaitMs?: number): Promise<void>;
+}
+
+/** Decodes the body and parses it with eventsource-parser into a queue of events. */
+export class UpstreamEventReader implements EventReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
   private readonly queue: RawEvent[] = [];
-  private readonly parser;
+  private readonly parser = createParser({
+    onEvent: (message) => {
+      // The backend sends no [DONE]; handle it anyway in case a relay adds one.
+      if (message.data === "[DONE]") return;
+      this.queue.push({ type: typeOf(message), data: message.data });
+    },
+  });
+  private head = 0;
   private ended = false;
 
   /**
@@ -59,30 +85,43 @@ export class UpstreamEventReader {
     body: ReadableStream<Uint8Array>,
     private readonly idleTimeoutMs: number,
     private readonly abortUpstream?: () => void,
+    private readonly decoder: ChunkDecoder = webChunkDecoder(),
   ) {
     this.reader = body.getReader();
-    this.parser = createParser({
-      onEvent: (message) => {
-        // The backend sends no [DONE]; handle it anyway in case a relay adds one.
-        if (message.data === "[DONE]") return;
-        this.queue.push({ type: typeOf(message), data: message.data });
-      },
-    });
+  }
+
+  /** Parses a chunk (or, with `undefined`, the end of the body) into `queue`. */
+  private ingest(chunk: Uint8Array | undefined): void {
+    if (chunk) this.parser.feed(this.decoder.write(chunk));
+    else this.parser.feed(this.decoder.end() + "\n\n");
   }
 
   /** The next event, or undefined when the upstream closed. Throws on idle timeout or a broken connection. */
   async next(): Promise<RawEvent | undefined> {
-    while (this.queue.length === 0) {
+    for (;;) {
+      const buffered = this.takeBuffered();
+      if (buffered) return buffered;
       if (this.ended) return undefined;
       const chunk = await this.readWithIdleTimeout();
       if (chunk.done) {
         this.ended = true;
-        this.parser.feed(this.decoder.decode() + "\n\n");
+        this.ingest(undefined);
       } else {
-        this.parser.feed(this.decoder.decode(chunk.value, { stream: true }));
+        this.ingest(chunk.value);
       }
     }
-    return this.queue.shift();
+  }
+
+  /** An event that has already arrived, without waiting: lets a relay batch what is there into one write. */
+  takeBuffered(): RawEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const event = this.queue[this.head++];
+    if (this.head === this.queue.length) {
+      // Reset instead of shift(): O(1) per event.
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    return event;
   }
 
   private async readWithIdleTimeout(): Promise<ReadableStreamReadResult<Uint8Array>> {
@@ -106,11 +145,6 @@ export class UpstreamEventReader {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** True when parsed events are waiting, so a relay can batch them into one write. */
-  hasBuffered(): boolean {
-    return this.queue.length > 0;
   }
 
   /**

@@ -6,6 +6,7 @@ import { H3, type H3Event } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
+import { webChunkDecoder, type ChunkDecoder } from "../codex/sse.js";
 import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../version.js";
@@ -37,6 +38,8 @@ export interface AppDeps {
   adminRoutes?: "when-configured" | "always";
   /** `required` (Worker): /v1/* refuses to run open when no key is configured. */
   v1Auth?: "optional" | "required";
+  /** UTF-8 decoder for upstream streams; the web TextDecoder when absent. */
+  newChunkDecoder?: () => ChunkDecoder;
 }
 
 export interface ProxyApp {
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     logger: deps.logger,
     now,
     newId: deps.newId ?? randomId,
+    newChunkDecoder: deps.newChunkDecoder ?? webChunkDecoder,
   };
 
   const app = new H3({

@@ -5,7 +5,7 @@
  * events are held back until the first event that carries the answer.
  */
 import { isTerminalEvent } from "../codex/events.js";
-import { isLifecycleEvent, parseEventData, type RawEvent, type UpstreamEventReader } from "../codex/sse.js";
+import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import { type ProxyError, toProxyError } from "./errors.js";
 
@@ -36,7 +36,7 @@ const FAILURE_TYPES = new Set(["response.failed", "error"]);
  * close before that point is thrown, so the route can still answer with an
  * HTTP error status instead of a 200 stream.
  */
-export async function openEventStream(reader: UpstreamEventReader): Promise<OpenedStream> {
+export async function openEventStream(reader: EventReader): Promise<OpenedStream> {
   const prelude: RawEvent[] = [];
   for (;;) {
     const raw = await reader.next();
@@ -51,9 +51,30 @@ export async function openEventStream(reader: UpstreamEventReader): Promise<Open
 }
 
 const encoder = new TextEncoder();
+/** Output batched into one write; small enough that the first bytes leave promptly. */
+const FLUSH_SIZE = 16 * 1024;
+
+/** Collects one write's worth of output text. */
+class Batch {
+  private text = "";
+
+  get size(): number {
+    return this.text.length;
+  }
+
+  add(piece: string): void {
+    this.text += piece;
+  }
+
+  take(): Uint8Array | undefined {
+    const text = this.text;
+    this.text = "";
+    return text ? encoder.encode(text) : undefined;
+  }
+}
 
 export function relayEvents(
-  reader: UpstreamEventReader,
+  reader: EventReader,
   opened: OpenedStream,
   relay: EventRelay,
   onFinish: (outcome: StreamOutcome) => void,
@@ -65,46 +86,56 @@ export function relayEvents(
     onFinish(outcome);
   };
   let sawTerminal = false;
-  const handle = (raw: RawEvent): string => {
+  const batch = new Batch();
+  const handle = (raw: RawEvent) => {
     if (isTerminalEvent(raw.type)) sawTerminal = true;
-    return relay.onEvent(raw);
+    batch.add(relay.onEvent(raw));
+  };
+  const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const bytes = batch.take();
+    if (bytes) controller.enqueue(bytes);
   };
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        let text = "";
-        for (const raw of opened.prelude) text += handle(raw);
-        if (text) controller.enqueue(encoder.encode(text));
+        for (const raw of opened.prelude) handle(raw);
+        enqueue(controller);
       },
       async pull(controller) {
-        let text = "";
         try {
-          // Wait for one event, then take whatever else has already arrived.
-          for (;;) {
-            const raw = await reader.next();
-            if (!raw) {
-              text += relay.onEnd();
-              controller.enqueue(encoder.encode(text));
+          // Wait for an event, then take what has already arrived, up to a write's worth;
+          // keep waiting while the events so far produce no output.
+          while (batch.size === 0) {
+            const first = await reader.next();
+            if (!first) {
+              batch.add(relay.onEnd());
+              enqueue(controller);
               controller.close();
               finish({ cancelled: false, error: sawTerminal ? undefined : prematureClose() });
               return;
             }
-            text += handle(raw);
-            if (sawTerminal || (text && !reader.hasBuffered())) break;
+            handle(first);
+            while (!sawTerminal && batch.size < FLUSH_SIZE) {
+              const raw = reader.takeBuffered();
+              if (!raw) break;
+              handle(raw);
+            }
+            if (sawTerminal) {
+              // Nothing follows a terminal event: close now rather than wait for the socket.
+              batch.add(relay.onEnd());
+              enqueue(controller);
+              controller.close();
+              void reader.drain();
+              finish({ cancelled: false });
+              return;
+            }
           }
-          if (text) controller.enqueue(encoder.encode(text));
-          if (sawTerminal) {
-            // Nothing follows a terminal event: close now rather than wait for the socket.
-            text = relay.onEnd();
-            if (text) controller.enqueue(encoder.encode(text));
-            controller.close();
-            void reader.drain();
-            finish({ cancelled: false });
-          }
+          enqueue(controller);
         } catch (error) {
           const proxyError = toProxyError(error);
-          controller.enqueue(encoder.encode(text + relay.onError(proxyError)));
+          batch.add(relay.onError(proxyError));
+          enqueue(controller);
           controller.close();
           await reader.cancel();
           finish({ cancelled: false, error: proxyError });

@@ -196,6 +196,42 @@ export class ChatStreamTranslator {
     }
   }
 
+  /**
+   * Fast paths for the delta events, given the delta's raw JSON string
+   * literal (see codex/json-fields.ts). Same output as `push` for them.
+   */
+  contentLiteral(literal: string): string {
+    if (this.finished) return "";
+    const head = this.start();
+    return literal.length > 2 ? head + this.closeThink() + this.chunk(`{"content":${literal}}`) : head;
+  }
+
+  reasoningLiteral(literal: string): string {
+    if (this.finished) return "";
+    const head = this.start();
+    if (literal.length <= 2) return head;
+    switch (this.options.reasoningOutput) {
+      case "off":
+        return head;
+      case "think-tags": {
+        const open = this.thinkOpen ? "" : "<think>";
+        this.thinkOpen = true;
+        return head + this.chunk(`{"content":"${open}${literal.slice(1)}}`);
+      }
+      default:
+        return head + this.chunk(`{"reasoning_content":${literal}}`);
+    }
+  }
+
+  argumentsLiteral(itemId: string, literal: string): string {
+    if (this.finished) return "";
+    const head = this.start();
+    const call = this.calls.get(itemId);
+    if (!call || literal.length <= 2) return head;
+    call.argumentsSent = true;
+    return head + this.chunk(`{"tool_calls":[{"index":${call.index},"function":{"arguments":${literal}}}]}`);
+  }
+
   /** Ends the stream with an OpenAI error object the SDKs raise, then [DONE]. */
   fail(error: ProxyError): string {
     if (this.finished) return "";

@@ -3,6 +3,7 @@
  * translate the upstream events back into chunks or one chat.completion.
  */
 import type { UpstreamEvent } from "../../codex/events.js";
+import { jsonStringLiteral } from "../../codex/json-fields.js";
 import { parseEventData, UpstreamEventReader, type RawEvent } from "../../codex/sse.js";
 import { toResponsesRequest } from "../../translate/chat-request.js";
 import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions } from "../../translate/chat-response.js";
@@ -11,10 +12,30 @@ import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
 import { openEventStream, relayEvents, SSE_HEADERS, type EventRelay } from "../event-relay.js";
 
-class ChatRelay implements EventRelay {
+export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
 
   onEvent(raw: RawEvent): string {
+    // The delta events are nearly all of a stream: copy their JSON string literal instead of parsing.
+    switch (raw.type) {
+      case "response.output_text.delta": {
+        const delta = jsonStringLiteral(raw.data, "delta");
+        if (delta !== undefined) return this.translator.contentLiteral(delta);
+        break;
+      }
+      case "response.reasoning_summary_text.delta":
+      case "response.reasoning_text.delta": {
+        const delta = jsonStringLiteral(raw.data, "delta");
+        if (delta !== undefined) return this.translator.reasoningLiteral(delta);
+        break;
+      }
+      case "response.function_call_arguments.delta": {
+        const delta = jsonStringLiteral(raw.data, "delta");
+        const itemId = jsonStringLiteral(raw.data, "item_id");
+        if (delta !== undefined && itemId !== undefined) return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
+        break;
+      }
+    }
     const event = parseEventData(raw);
     return event ? this.translator.push(event) : "";
   }
@@ -48,7 +69,7 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
   const signal = AbortSignal.any([request.signal, upstreamAbort.signal]);
   const upstream = await ctx.client.createResponse(translated.body, { signal, sessionId: translated.promptCacheKey });
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort(), ctx.newChunkDecoder());
   const options: ChatResponseOptions = {
     id: `chatcmpl-${ctx.newId()}`,
     created: Math.floor(ctx.now() / 1000),

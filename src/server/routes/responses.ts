@@ -28,7 +28,7 @@ function errorFrame(error: ProxyError): string {
 }
 
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
-class ResponsesRelay implements EventRelay {
+export class ResponsesRelay implements EventRelay {
   private readonly collector = new OutputCollector();
   private terminal = false;
 
@@ -49,6 +49,7 @@ class ResponsesRelay implements EventRelay {
       return errorFrame(inStreamFailure(parseEventData(raw) ?? { type: "error" }));
     }
     if (raw.type === "response.failed") this.terminal = true;
+    // Everything else passes unparsed.
     return sseFrame(raw.type, raw.data);
   }
 
@@ -91,7 +92,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   const signal = AbortSignal.any([request.signal, upstreamAbort.signal]);
   const upstream = await ctx.client.createResponse(normalised.body, { signal, sessionId: normalised.sessionId });
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
+  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort(), ctx.newChunkDecoder());
 
   if (!normalised.stream) {
     return Response.json(await aggregate(reader));
