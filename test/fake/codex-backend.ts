@@ -1,24 +1,32 @@
 /**
  * A fake of the ChatGPT Codex backend on 127.0.0.1, strict the way the real
- * one is (PROTOCOL §4.4) and streaming the real event shapes. Plain node:http
- * so that it is fast enough to be the benchmark's floor.
+ * one is (PROTOCOL §4.4) and streaming the real event shapes (PROTOCOL §5,
+ * ../shared/fixtures). Plain node:http so that it is fast enough to be the
+ * benchmark's floor: every stream is built as strings up front and written in
+ * ~64 KB chunks unless a scenario asks for pacing.
+ *
+ *   POST /backend-api/codex/responses   auth → account id → JSON → §4.4 checks → scenario
+ *   GET  /backend-api/codex/models      auth → {"models":[…]} (filtered by client_version)
+ *   anything else                        404 JSON
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { validateResponsesRequest, type CatalogueModel } from "./codex-validation.js";
+import type { AddressInfo, Socket } from "node:net";
+import { validateResponsesRequest, type CatalogueModel, type Rejection } from "./codex-validation.js";
 import {
-  completedEvent,
-  frame,
-  functionCallEvents,
+  EventFramer,
+  completedFrame,
+  errorFrame,
+  estimateUsage,
+  failedFrame,
+  functionCallFrames,
   hexId,
-  messageEvents,
-  reasoningEvents,
-  responseObject,
+  incompleteFrame,
+  messageFrames,
+  reasoningFrames,
+  shellFor,
   splitText,
-  startEvents,
-  usageObject,
+  startFrames,
   type ResponseShell,
-  type SseEvent,
   type Usage,
 } from "./sse-builders.js";
 
@@ -29,7 +37,8 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   headers: Record<string, string>;
-  // Parsed JSON of unknown shape: tests index into it freely, as they would into a captured request.
+  // Parsed JSON of unknown shape (undefined when absent or not JSON): tests index into it freely,
+  // as they would into a captured request.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
@@ -58,7 +67,8 @@ export interface FakeCodexBackend {
   readonly origin: string;
   readonly requests: RecordedRequest[];
   enqueue(...scenarios: Scenario[]): void;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the request body as the client sent it
+  // The request body as the client sent it (parsed JSON of unknown shape).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   setDefault(fn: (body: any) => Scenario): void;
   acceptToken(token: string): void;
   rejectToken(token: string): void;
@@ -69,25 +79,32 @@ export interface FakeCodexBackend {
   close(): Promise<void>;
 }
 
-const EFFORTS = ["low", "medium", "high", "xhigh"].map((effort) => ({ effort, description: effort }));
+const BASE_PATH = "/backend-api/codex";
+const WRITE_CHUNK = 64 * 1024;
 
-export const DEFAULT_CATALOGUE: Array<Record<string, unknown>> = [
-  catalogueEntry("gpt-5.6-sol", 1, { supported_reasoning_levels: [...EFFORTS, { effort: "max" }, { effort: "ultra" }], default_reasoning_level: "low", minimal_client_version: "0.144.0" }),
-  catalogueEntry("gpt-5.5", 2, { minimal_client_version: "0.124.0" }),
-  catalogueEntry("gpt-5.4", 3),
-  catalogueEntry("gpt-5.4-mini", 4),
-  catalogueEntry("gpt-5.3-codex-spark", 5, { input_modalities: ["text"], default_reasoning_level: "high" }),
-  catalogueEntry("codex-auto-review", 6, { visibility: "hide" }),
-];
+// ---------------------------------------------------------------------------
+// catalogue (PROTOCOL §4.5, §8.1)
 
-function catalogueEntry(slug: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+const EFFORT_DESCRIPTIONS: Record<string, string> = {
+  low: "Fast responses with lighter reasoning",
+  medium: "Balances speed and reasoning depth for everyday tasks",
+  high: "Greater reasoning depth for complex problems",
+  xhigh: "Extra high reasoning depth for complex problems",
+  max: "Maximum reasoning depth",
+  ultra: "Longest reasoning for the hardest problems",
+};
+const levels = (...efforts: string[]) => efforts.map((effort) => ({ effort, description: EFFORT_DESCRIPTIONS[effort] ?? effort }));
+const STANDARD_EFFORTS = levels("low", "medium", "high", "xhigh");
+const PRIORITY_TIER = [{ id: "priority", name: "Fast" }];
+
+function catalogueEntry(slug: string, displayName: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     slug,
-    display_name: slug,
-    description: `${slug} (fake)`,
+    display_name: displayName,
+    description: `${displayName} (fake catalogue)`,
     visibility: "list",
     priority,
-    supported_reasoning_levels: EFFORTS,
+    supported_reasoning_levels: STANDARD_EFFORTS,
     default_reasoning_level: "medium",
     support_verbosity: true,
     default_verbosity: "low",
@@ -96,221 +113,431 @@ function catalogueEntry(slug: string, priority: number, extra: Record<string, un
     supports_parallel_tool_calls: true,
     input_modalities: ["text", "image"],
     context_window: 272000,
+    max_context_window: 272000,
+    service_tiers: PRIORITY_TIER,
+    supported_in_api: true,
     minimal_client_version: "0.98.0",
     ...extra,
   };
 }
 
-function toCatalogueModel(entry: Record<string, unknown>): CatalogueModel {
-  const levels = Array.isArray(entry.supported_reasoning_levels) ? entry.supported_reasoning_levels : [];
+/** The default `GET /models` answer: the 2026-08 catalogue of PROTOCOL §8.1, trimmed. */
+export const DEFAULT_CATALOGUE: Array<Record<string, unknown>> = [
+  catalogueEntry("gpt-5.6-sol", "GPT-5.6 Sol", 1, {
+    supported_reasoning_levels: levels("low", "medium", "high", "xhigh", "max", "ultra"),
+    default_reasoning_level: "low",
+    minimal_client_version: "0.144.0",
+  }),
+  catalogueEntry("gpt-5.5", "GPT-5.5", 2, { minimal_client_version: "0.124.0" }),
+  catalogueEntry("gpt-5.4", "GPT-5.4", 3),
+  catalogueEntry("gpt-5.4-mini", "GPT-5.4 Mini", 4, { default_verbosity: "medium", service_tiers: [] }),
+  catalogueEntry("gpt-5.3-codex-spark", "GPT-5.3 Codex Spark", 5, {
+    input_modalities: ["text"],
+    default_reasoning_level: "high",
+    context_window: 128000,
+    max_context_window: 128000,
+    supported_in_api: false,
+  }),
+  catalogueEntry("codex-auto-review", "Codex Auto Review", 6, {
+    visibility: "hide",
+    supported_reasoning_levels: levels("low", "medium", "high", "xhigh", "max"),
+  }),
+];
+
+interface ModelInfo extends CatalogueModel {
+  defaultEffort: string | null;
+  minimalClientVersion: string | undefined;
+}
+
+function toModelInfo(entry: Record<string, unknown>): ModelInfo {
+  const supported = Array.isArray(entry.supported_reasoning_levels) ? (entry.supported_reasoning_levels as unknown[]) : [];
   return {
     slug: String(entry.slug),
-    efforts: levels.map((level: { effort?: string }) => String(level.effort)),
+    efforts: supported.map((level) => String((level as { effort?: unknown } | null)?.effort)),
     textOnly: Array.isArray(entry.input_modalities) && !entry.input_modalities.includes("image"),
+    defaultEffort: typeof entry.default_reasoning_level === "string" ? entry.default_reasoning_level : null,
+    minimalClientVersion: typeof entry.minimal_client_version === "string" ? entry.minimal_client_version : undefined,
   };
 }
+
+function parseVersion(version: string | null | undefined): number[] | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? "");
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
+}
+
+/** True when `client` (x.y.z) is at least `minimal`; unparseable versions do not filter. */
+function clientIsRecentEnough(client: number[] | undefined, minimal: string | undefined): boolean {
+  const min = parseVersion(minimal);
+  if (!client || !min) return true;
+  for (let i = 0; i < 3; i++) if (client[i] !== min[i]) return client[i]! > min[i]!;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// headers
 
 function defaultRateLimitHeaders(): Record<string, string> {
   const now = Math.floor(Date.now() / 1000);
   return {
     "x-codex-primary-used-percent": "12.5",
     "x-codex-primary-window-minutes": "300",
-    "x-codex-primary-reset-at": String(now + 3600),
+    "x-codex-primary-reset-at": String(now + 3 * 3600),
     "x-codex-secondary-used-percent": "40",
     "x-codex-secondary-window-minutes": "10080",
-    "x-codex-secondary-reset-at": String(now + 3 * 86400),
+    "x-codex-secondary-reset-at": String(now + 4 * 86400),
+    "x-codex-credits-has-credits": "false",
+    "x-codex-credits-unlimited": "false",
     "x-codex-active-limit": "codex",
   };
 }
 
+function flattenHeaders(raw: http.IncomingHttpHeaders): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === "string") headers[name] = value;
+    else if (Array.isArray(value)) headers[name] = value.join(", ");
+  }
+  return headers;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+}
+
+// ---------------------------------------------------------------------------
+// request checks beyond codex-validation.ts (PROTOCOL §4.4, last rows)
+
+type Json = Record<string, unknown>;
+const isRecord = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+
+const openaiError = (message: string, param: string | null, code: string | null): Rejection => ({
+  status: 400,
+  body: { error: { message, type: "invalid_request_error", param, code } },
+});
+
+/** Replayed item ids must stay ≤ 64 characters. */
+function checkItemIds(input: unknown[]): Rejection | undefined {
+  for (const [i, item] of input.entries()) {
+    if (isRecord(item) && typeof item.id === "string" && item.id.length > 64) {
+      return openaiError(
+        `Invalid 'input[${i}].id': string too long. Expected a string with maximum length 64, but got a string with length ${item.id.length} instead.`,
+        `input[${i}].id`,
+        "string_above_max_length",
+      );
+    }
+  }
+  return undefined;
+}
+
+/** A replayed reasoning item must be followed by the (output) item it produced. */
+function checkReasoningFollowed(input: unknown[]): Rejection | undefined {
+  for (const [i, item] of input.entries()) {
+    if (!isRecord(item) || item.type !== "reasoning") continue;
+    const next = input[i + 1];
+    const isInputMessage = isRecord(next) && (next.role === "user" || next.role === "developer" || next.role === "system");
+    if (!isRecord(next) || isInputMessage) {
+      return openaiError(`Item '${String(item.id ?? `input[${i}]`)}' of type 'reasoning' was provided without its required following item.`, "input", null);
+    }
+  }
+  return undefined;
+}
+
+function validate(body: unknown, models: Map<string, ModelInfo>): Rejection | undefined {
+  const rejection = validateResponsesRequest(body, models);
+  if (rejection || !isRecord(body) || !Array.isArray(body.input)) return rejection;
+  return checkItemIds(body.input) ?? checkReasoningFollowed(body.input);
+}
+
+// ---------------------------------------------------------------------------
+// scenarios → stream plans
+
+/** Text of the last user message (`input_text` parts joined). */
 function lastUserText(body: unknown): string {
-  const input = (body as { input?: unknown })?.input;
+  const input = isRecord(body) ? body.input : undefined;
   if (!Array.isArray(input)) return "";
   for (let i = input.length - 1; i >= 0; i--) {
-    const item = input[i] as { role?: string; content?: unknown };
-    if (item?.role !== "user") continue;
+    const item: unknown = input[i];
+    if (!isRecord(item) || item.role !== "user") continue;
     if (typeof item.content === "string") return item.content;
-    if (Array.isArray(item.content)) return item.content.map((p: { text?: string }) => p?.text ?? "").join("");
+    if (Array.isArray(item.content)) {
+      return item.content.map((part: unknown) => (isRecord(part) && part.type === "input_text" && typeof part.text === "string" ? part.text : "")).join("");
+    }
   }
   return "";
 }
 
 const defaultScenario = (body: unknown): Scenario => ({ kind: "text", text: `Echo: ${lastUserText(body)}` });
 
-const WRITE_BATCH = 64 * 1024;
+/** What to write for one accepted request: `head`, then `paced` (spaced by `delayMs`), then `tail`. */
+interface StreamPlan {
+  head: string[];
+  paced: string[];
+  tail: string[];
+  delayMs: number;
+  /** Close the socket after `paced`, without a terminal event. */
+  cut: boolean;
+}
+
+type StreamScenario = Exclude<Scenario, { kind: "http" } | { kind: "hang" } | { kind: "raw" }>;
+
+interface PlanContext {
+  body: Json;
+  requestBytes: number;
+  model: ModelInfo | undefined;
+}
+
+function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
+  const { body } = ctx;
+  const f = new EventFramer();
+  const encrypted = Array.isArray(body.include) && body.include.includes("reasoning.encrypted_content");
+  const shellModel = scenario.kind === "text" ? scenario.model : undefined;
+  const shell: ResponseShell = shellFor(body, { model: shellModel, defaultEffort: ctx.model?.defaultEffort });
+  const plan: StreamPlan = { head: [], paced: [], tail: [], delayMs: 0, cut: false };
+
+  switch (scenario.kind) {
+    case "text":
+    case "slow": {
+      const summary = scenario.kind === "text" ? scenario.reasoningSummary : undefined;
+      const pieces = splitText(scenario.text, scenario.deltaCount ?? 5);
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, summary, encrypted));
+      const message = messageFrames(f, 1, pieces);
+      plan.head.push(...message.head);
+      plan.paced = message.deltas;
+      const usage = estimateUsage(ctx.requestBytes, scenario.text.length, (summary ?? []).join("").length, scenario.kind === "text" ? scenario.usage : undefined);
+      plan.tail.push(...message.tail, completedFrame(f, shell, usage));
+      plan.delayMs = scenario.delayMs ?? 0;
+      return plan;
+    }
+    case "tool_calls": {
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
+      let index = 1;
+      let outputChars = 0;
+      if (scenario.preamble) {
+        const message = messageFrames(f, index++, splitText(scenario.preamble, 3), { phase: "commentary" });
+        plan.head.push(...message.head, ...message.deltas, ...message.tail);
+        outputChars += scenario.preamble.length;
+      }
+      for (const call of scenario.calls) {
+        plan.head.push(...functionCallFrames(f, index++, call, scenario.argumentDeltas ?? 3));
+        outputChars += call.name.length + call.arguments.length;
+      }
+      plan.head.push(completedFrame(f, shell, estimateUsage(ctx.requestBytes, outputChars, 0)));
+      return plan;
+    }
+    case "failed":
+      plan.head.push(...startFrames(f, shell), failedFrame(f, shell, scenario.code, scenario.message));
+      return plan;
+    case "error_event":
+      // As in fixtures/error-event.sse: created, then the top-level error.
+      plan.head.push(...startFrames(f, shell, false), errorFrame(f, scenario.code, scenario.message));
+      return plan;
+    case "cut": {
+      const text = scenario.text ?? "This answer is cut short somewhere in the middle and never finishes.";
+      const pieces = splitText(text, Math.max(scenario.afterDeltas + 2, 5));
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
+      const message = messageFrames(f, 1, pieces, { deltaLimit: scenario.afterDeltas });
+      plan.head.push(...message.head);
+      plan.paced = message.deltas;
+      plan.cut = true;
+      return plan;
+    }
+    case "incomplete": {
+      const text = scenario.text ?? "A partial answer";
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
+      const message = messageFrames(f, 1, splitText(text, 3), { status: "incomplete" });
+      plan.head.push(...message.head, ...message.deltas, ...message.tail);
+      plan.head.push(incompleteFrame(f, shell, scenario.reason, estimateUsage(ctx.requestBytes, text.length, 0)));
+      return plan;
+    }
+  }
+}
+
+/** Joins frames into chunks of about `WRITE_CHUNK` characters. */
+function chunk(frames: string[]): string[] {
+  const out: string[] = [];
+  let current = "";
+  for (const frame of frames) {
+    current += frame;
+    if (current.length >= WRITE_CHUNK) {
+      out.push(current);
+      current = "";
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// the server
+
+/** One /responses answer that the fake is (or was) writing. */
+interface ActiveStream {
+  res: http.ServerResponse;
+  timer: NodeJS.Timeout | undefined;
+  /** Set when the fake itself closes the socket (cut) or shuts down: not a client disconnect. */
+  closedByFake: boolean;
+  /** reset() generation this stream belongs to: late closes of old streams are not counted. */
+  generation: number;
+  /** False for `hang`, which never writes: it is not an open stream, but its client giving up is counted. */
+  writing: boolean;
+}
 
 export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {}): Promise<FakeCodexBackend> {
   const requests: RecordedRequest[] = [];
   const queue: Scenario[] = [];
   let pickDefault: (body: unknown) => Scenario = defaultScenario;
   const catalogue = options.models ?? DEFAULT_CATALOGUE;
-  const models = new Map(catalogue.map((entry) => [String(entry.slug), toCatalogueModel(entry)]));
+  const models = new Map(catalogue.map((entry) => [String(entry.slug), toModelInfo(entry)]));
   const accepted = options.acceptedTokens ? new Set(options.acceptedTokens) : undefined;
   const rejected = new Set<string>();
+  const rateLimitHeaders = () => options.rateLimitHeaders ?? defaultRateLimitHeaders();
+
   let closedEarly = 0;
-  let open = 0;
-  const closedWaiters: Array<() => void> = [];
-  const sockets = new Set<import("node:net").Socket>();
+  let generation = 0;
+  let shuttingDown = false;
+  const active = new Set<ActiveStream>();
+  const closedWaiters = new Set<() => void>();
+  const sockets = new Set<Socket>();
 
   const isAuthorised = (header: string | undefined): boolean => {
-    const token = /^Bearer\s+(.+)$/.exec(header ?? "")?.[1];
+    const token = bearerToken(header);
     if (!token || rejected.has(token)) return false;
     return accepted ? accepted.has(token) : true;
   };
 
-  const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { "content-type": "application/json", ...headers });
+  const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { "content-type": "application/json", "x-request-id": hexId("req_"), ...headers });
     res.end(JSON.stringify(body));
   };
 
-  /** Writes SSE text, respecting backpressure; stops if the client went away. */
-  const writeAll = async (res: http.ServerResponse, chunks: string[]): Promise<boolean> => {
-    for (const chunk of chunks) {
+  /** Tracks `res` as an open stream; counts a client disconnect before the fake finished. */
+  const track = (res: http.ServerResponse, writing = true): ActiveStream => {
+    const stream: ActiveStream = { res, timer: undefined, closedByFake: false, generation, writing };
+    active.add(stream);
+    res.once("close", () => {
+      active.delete(stream);
+      clearTimeout(stream.timer);
+      if (res.writableFinished || stream.closedByFake || shuttingDown || stream.generation !== generation) return;
+      closedEarly++;
+      for (const waiter of [...closedWaiters]) waiter();
+    });
+    return stream;
+  };
+
+  /** Writes `chunks` one after the other, waiting for 'drain' when needed; false once the client is gone. */
+  const writeChunks = async (res: http.ServerResponse, chunks: string[]): Promise<boolean> => {
+    for (const data of chunks) {
       if (res.destroyed) return false;
-      if (!res.write(chunk)) {
+      if (!res.write(data)) {
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done).off("close", done);
             resolve();
           };
-          res.once("drain", done).once("close", done);
+          res.on("drain", done).on("close", done);
         });
       }
     }
     return !res.destroyed;
   };
 
-  const batch = (frames: string[]): string[] => {
-    const out: string[] = [];
-    let current = "";
-    for (const f of frames) {
-      current += f;
-      if (current.length >= WRITE_BATCH) {
-        out.push(current);
-        current = "";
-      }
-    }
-    if (current) out.push(current);
-    return out;
-  };
-
-  const sleep = (ms: number, res: http.ServerResponse) =>
+  const delay = (stream: ActiveStream, ms: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      const onClose = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        res.off("close", onClose);
+      const onClose = () => resolve();
+      stream.res.once("close", onClose);
+      stream.timer = setTimeout(() => {
+        stream.res.off("close", onClose);
         resolve();
       }, ms);
-      res.once("close", onClose);
     });
 
-  async function stream(res: http.ServerResponse, body: Record<string, unknown>, scenario: Scenario): Promise<void> {
-    const shell: ResponseShell = { id: hexId("resp_"), created_at: Math.floor(Date.now() / 1000), model: String(body.model) };
-    const encrypted = Array.isArray(body.include) && body.include.includes("reasoning.encrypted_content");
-    let seq = 0;
-    const f = (event: SseEvent) => frame(event, seq++);
-    res.writeHead(200, { "content-type": "text/event-stream", "x-request-id": hexId("req_"), ...(options.rateLimitHeaders ?? defaultRateLimitHeaders()) });
-    res.flushHeaders();
-    const events: SseEvent[] = [...startEvents(shell)];
+  const cutConnection = (stream: ActiveStream): Promise<void> =>
+    new Promise<void>((resolve) => {
+      stream.closedByFake = true;
+      // Wait until what was written reached the socket, then drop it: no terminal event, no chunked terminator.
+      stream.res.write("", () => {
+        stream.res.socket?.destroy();
+        resolve();
+      });
+    });
 
-    switch (scenario.kind) {
-      case "text":
-      case "slow": {
-        events.push(...reasoningEvents(0, scenario.kind === "text" ? scenario.reasoningSummary : undefined, encrypted));
-        const deltaCount = scenario.deltaCount ?? Math.min(5, scenario.text.length);
-        const message = messageEvents(1, splitText(scenario.text, deltaCount));
-        const delayMs = scenario.kind === "slow" ? scenario.delayMs : (scenario.delayMs ?? 0);
-        const done = [...message.tail, completedEvent(shell, scenario.kind === "text" ? scenario.usage : undefined)];
-        if (delayMs <= 0) {
-          await writeAll(res, batch([...events, ...message.head, ...message.deltas, ...done].map(f)));
-        } else {
-          if (!(await writeAll(res, [[...events, ...message.head].map(f).join("")]))) return;
-          for (const delta of message.deltas) {
-            await sleep(delayMs, res);
-            if (!(await writeAll(res, [f(delta)]))) return;
-          }
-          await writeAll(res, [done.map(f).join("")]);
-        }
-        break;
+  const streamHeaders = (): Record<string, string> => ({
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    "x-request-id": hexId("req_"),
+    "x-models-etag": "W/\"fake-catalogue\"",
+    ...rateLimitHeaders(),
+  });
+
+  async function writePlan(res: http.ServerResponse, plan: StreamPlan): Promise<void> {
+    const stream = track(res);
+    res.writeHead(200, streamHeaders());
+    if (plan.delayMs <= 0) {
+      const all = plan.head.concat(plan.paced, plan.tail);
+      if (!(await writeChunks(res, chunk(all)))) return;
+    } else {
+      if (!(await writeChunks(res, [plan.head.join("")]))) return;
+      for (const frame of plan.paced) {
+        await delay(stream, plan.delayMs);
+        if (!(await writeChunks(res, [frame]))) return;
       }
-      case "tool_calls": {
-        events.push(...reasoningEvents(0, undefined, encrypted));
-        let index = 1;
-        if (scenario.preamble) {
-          const m = messageEvents(index++, splitText(scenario.preamble, 3), "commentary");
-          events.push(...m.head, ...m.deltas, ...m.tail);
-        }
-        for (const call of scenario.calls) events.push(...functionCallEvents(index++, call, scenario.argumentDeltas ?? 3));
-        events.push(completedEvent(shell));
-        await writeAll(res, batch(events.map(f)));
-        break;
-      }
-      case "failed":
-        events.push({ type: "response.failed", response: responseObject(shell, "failed", { error: { code: scenario.code, message: scenario.message } }) });
-        await writeAll(res, [events.map(f).join("")]);
-        break;
-      case "error_event":
-        events.push({ type: "error", code: scenario.code, message: scenario.message, param: null });
-        await writeAll(res, [events.map(f).join("")]);
-        break;
-      case "cut": {
-        const text = scenario.text ?? "This answer is cut short somewhere in the middle.";
-        const message = messageEvents(0, splitText(text, Math.max(scenario.afterDeltas + 2, 5)));
-        await writeAll(res, [[...events, ...message.head, ...message.deltas.slice(0, scenario.afterDeltas)].map(f).join("")]);
-        // Close the connection without a terminal event, as the backend does after long reasoning.
-        res.socket?.destroy();
-        return;
-      }
-      case "incomplete": {
-        const message = messageEvents(0, splitText(scenario.text ?? "Partial", 2));
-        events.push(...message.head, ...message.deltas, ...message.tail);
-        events.push({
-          type: "response.incomplete",
-          response: responseObject(shell, "incomplete", { incomplete_details: { reason: scenario.reason }, usage: usageObject() }),
-        });
-        await writeAll(res, [events.map(f).join("")]);
-        break;
-      }
-      default:
-        break;
+      if (plan.tail.length && !(await writeChunks(res, chunk(plan.tail)))) return;
     }
-    if (!res.destroyed) res.end();
+    if (plan.cut) await cutConnection(stream);
+    else res.end();
   }
 
-  async function handleResponses(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): Promise<void> {
-    if (!isAuthorised(req.headers.authorization)) return json(res, 401, { detail: "Unauthorized" });
-    if (!req.headers["chatgpt-account-id"]) return json(res, 400, { detail: "Missing chatgpt-account-id header" });
-    const scenario = queue.shift() ?? pickDefault(body);
-    if (scenario.kind === "http") {
-      res.writeHead(scenario.status, { "content-type": "application/json", ...scenario.headers });
-      res.end(scenario.body);
-      return;
-    }
-    const rejection = validateResponsesRequest(body, models);
-    if (rejection) return json(res, rejection.status, rejection.body);
-    if (scenario.kind === "hang") return; // never answer: for timeout tests
-    if (scenario.kind === "raw") {
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.end(scenario.sse);
-      return;
-    }
-    open++;
-    res.once("close", () => {
-      open--;
-      if (!res.writableFinished) {
-        closedEarly++;
-        for (const waiter of closedWaiters.splice(0)) waiter();
+  function answerScenario(res: http.ServerResponse, scenario: Scenario, ctx: PlanContext): void {
+    switch (scenario.kind) {
+      case "http": {
+        // Auth failures and Cloudflare/edge answers do not come from the Codex app: no x-codex-* headers there.
+        const edge = scenario.status === 401 || scenario.status === 403 || scenario.status === 404;
+        res.writeHead(scenario.status, {
+          "content-type": "application/json",
+          "x-request-id": hexId("req_"),
+          ...(edge ? {} : rateLimitHeaders()),
+          ...scenario.headers,
+        });
+        res.end(scenario.body);
+        return;
       }
-    });
-    await stream(res, body as Record<string, unknown>, scenario);
+      case "hang":
+        // Accept and never send headers (timeout tests); a client giving up counts as closedEarly.
+        track(res, false);
+        return;
+      case "raw":
+        track(res);
+        res.writeHead(200, streamHeaders());
+        res.end(scenario.sse);
+        return;
+      default:
+        void writePlan(res, buildPlan(scenario, ctx));
+    }
+  }
+
+  function handleResponses(req: http.IncomingMessage, res: http.ServerResponse, raw: string, body: unknown): void {
+    if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
+    if (!req.headers["chatgpt-account-id"]) return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
+    if (body === undefined) return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
+    // An edge answer (429, 5xx, Cloudflare) comes before the request is even looked at.
+    if (queue[0]?.kind === "http") return answerScenario(res, queue.shift()!, { body: {}, requestBytes: 0, model: undefined });
+    const rejection = validate(body, models);
+    if (rejection) return sendJson(res, rejection.status, rejection.body);
+    const json = body as Json; // validated: an object with the fields above
+    const scenario = queue.shift() ?? pickDefault(json);
+    answerScenario(res, scenario, { body: json, requestBytes: Buffer.byteLength(raw), model: models.get(String(json.model)) });
+  }
+
+  function handleModels(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
+    if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
+    const client = parseVersion(query.get("client_version"));
+    const listed = catalogue.filter((entry) => clientIsRecentEnough(client, toModelInfo(entry).minimalClientVersion));
+    sendJson(res, 200, { models: listed }, { etag: "W/\"fake-catalogue\"" });
   }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("data", (data: Buffer) => chunks.push(data));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const raw = Buffer.concat(chunks).toString("utf8");
@@ -320,20 +547,11 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       } catch {
         body = undefined;
       }
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers[name] = value;
-      requests.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers, body });
+      requests.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: flattenHeaders(req.headers), body });
 
-      if (req.method === "POST" && url.pathname === "/backend-api/codex/responses") {
-        if (raw && body === undefined) return json(res, 400, { detail: "Invalid JSON body" });
-        void handleResponses(req, res, body);
-        return;
-      }
-      if (req.method === "GET" && url.pathname === "/backend-api/codex/models") {
-        if (!isAuthorised(req.headers.authorization)) return json(res, 401, { detail: "Unauthorized" });
-        return json(res, 200, { models: catalogue });
-      }
-      json(res, 404, { detail: "Not Found" });
+      if (req.method === "POST" && url.pathname === `${BASE_PATH}/responses`) return handleResponses(req, res, raw, body);
+      if (req.method === "GET" && url.pathname === `${BASE_PATH}/models`) return handleModels(req, res, url.searchParams);
+      sendJson(res, 404, { detail: "Not Found" });
     });
   });
   server.on("connection", (socket) => {
@@ -341,15 +559,23 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     socket.once("close", () => sockets.delete(socket));
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
 
   return {
-    url: `${origin}/backend-api/codex`,
+    url: `${origin}${BASE_PATH}`,
     origin,
     requests,
-    enqueue: (...scenarios) => queue.push(...scenarios),
+    enqueue: (...scenarios) => {
+      queue.push(...scenarios);
+    },
     setDefault: (fn) => {
       pickDefault = fn;
     },
@@ -366,25 +592,36 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     },
     waitForClosedEarly: (n, timeoutMs = 5000) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${closedEarly} of ${n} streams were closed early`)), timeoutMs);
+        if (closedEarly >= n) return resolve();
         const check = () => {
-          if (closedEarly >= n) {
-            clearTimeout(timer);
-            resolve();
-          } else closedWaiters.push(check);
+          if (closedEarly < n) return;
+          closedWaiters.delete(check);
+          clearTimeout(timer);
+          resolve();
         };
-        check();
+        const timer = setTimeout(() => {
+          closedWaiters.delete(check);
+          reject(new Error(`only ${closedEarly} of ${n} streams were closed early within ${timeoutMs} ms`));
+        }, timeoutMs);
+        closedWaiters.add(check);
       }),
-    openStreams: () => open,
+    openStreams: () => {
+      let open = 0;
+      for (const stream of active) if (stream.writing) open++;
+      return open;
+    },
     reset: () => {
       requests.splice(0);
       queue.splice(0);
       pickDefault = defaultScenario;
       closedEarly = 0;
+      generation++;
       rejected.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
+        shuttingDown = true;
+        for (const stream of active) clearTimeout(stream.timer);
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
