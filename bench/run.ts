@@ -191,6 +191,7 @@ async function translationCost(directUrl: URL, headers: Record<string, string>, 
 async function main(): Promise<void> {
   const tsx = fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url));
   const fake = spawn(process.execPath, [tsx, "bench/fake-server.ts"], { cwd: root, env: { ...process.env, BENCH_DELTAS: String(DELTAS) }, stdio: ["ignore", "pipe", "inherit"] });
+  children.push(fake);
   const fakeUrl = JSON.parse(await firstLine(fake, (l) => l.startsWith("{"), "fake backend")).url as string;
 
   const port = await freePort();
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
     env: { ...process.env, ACCESS_TOKEN: fakeJwt(), CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: os.tmpdir() },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  children.push(proxy);
   await firstLine(proxy, (l) => l.includes("listening"), "proxy");
   const proxyBase = `http://127.0.0.1:${port}`;
 
@@ -213,6 +215,29 @@ async function main(): Promise<void> {
 
   // Warm-up: connections, JIT, the proxy's model catalogue.
   for (const target of targets) await runBatch(target, 8, 3, "bench");
+
+  // Memory per open stream, measured first while the heap is small: HOLD streams stay open for a few seconds each.
+  const idleRss = rssKiB(proxy.pid!);
+  let opened = 0;
+  let allOpen: () => void = () => {};
+  const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
+  const held = Array.from({ length: HOLD_STREAMS }, () =>
+    streamRequest(targets[2]!.url, targets[2]!.body("HOLD"), {}, () => {
+      if (++opened === HOLD_STREAMS) allOpen();
+    }),
+  );
+  await Promise.race([allOpenPromise, new Promise((r) => setTimeout(r, 20_000))]);
+  await new Promise((r) => setTimeout(r, 500));
+  const openRss = rssKiB(proxy.pid!);
+  const heldSamples = await Promise.all(held);
+  const memory = {
+    streams: HOLD_STREAMS,
+    opened,
+    errors: heldSamples.filter((s) => !s.ok).length,
+    idleRssMiB: round(idleRss / 1024),
+    openRssMiB: round(openRss / 1024),
+    perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
+  };
 
   const levels = [
     { concurrency: 1, rounds: QUICK ? 30 : 120 },
@@ -241,29 +266,6 @@ async function main(): Promise<void> {
     }
     results[`c${level.concurrency}`] = Object.fromEntries([...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]));
   }
-
-  // Memory per open stream: HOLD streams stay open for a few seconds each.
-  const idleRss = rssKiB(proxy.pid!);
-  let opened = 0;
-  let allOpen: () => void = () => {};
-  const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
-  const held = Array.from({ length: HOLD_STREAMS }, () =>
-    streamRequest(targets[2]!.url, targets[2]!.body("HOLD"), {}, () => {
-      if (++opened === HOLD_STREAMS) allOpen();
-    }),
-  );
-  await Promise.race([allOpenPromise, new Promise((r) => setTimeout(r, 20_000))]);
-  await new Promise((r) => setTimeout(r, 500));
-  const openRss = rssKiB(proxy.pid!);
-  const heldSamples = await Promise.all(held);
-  const memory = {
-    streams: HOLD_STREAMS,
-    opened,
-    errors: heldSamples.filter((s) => !s.ok).length,
-    idleRssMiB: round(idleRss / 1024),
-    openRssMiB: round(openRss / 1024),
-    perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
-  };
 
   // 1,000 concurrent full streams (issue 6): zero errors.
   const burst = await runBatch({ ...targets[2]!, body: (t) => targets[2]!.body(t) }, 1000, 1, "DELTAS=200");
@@ -342,6 +344,11 @@ function printReport(report: {
   lines.push(`${report.sequential.requests} sequential requests, errors ${report.sequential.errors}; RSS MiB: ${report.sequential.rss.map((r) => `${r.after}:${r.rssMiB}`).join(" ")}`);
   process.stdout.write(lines.join("\n") + "\n");
 }
+
+const children: ChildProcess[] = [];
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
 main().catch((error) => {
   console.error(error);

@@ -163,6 +163,18 @@ describe("upstream failures", () => {
     expect(text.trim().endsWith("data: [DONE]")).toBe(true);
   }, 20_000);
 
+  it("a backend that refuses connections → bounded retries, then a 503 that says so", async () => {
+    const closed = await startTestProxy({ codexBaseUrl: "http://127.0.0.1:9/backend-api/codex" });
+    const res = await fetch(`${closed.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }) });
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.error.code).toBe("upstream_unreachable");
+    expect(body.error.message).toMatch(/Could not reach the Codex backend/);
+    // Two retries for the request (the model catalogue fetch retries the same way).
+    expect(closed.logs.filter((l) => l.includes("retrying")).length).toBeGreaterThanOrEqual(2);
+    await closed.close(100);
+  });
+
   it("aborting a client stream aborts the upstream request at once", async () => {
     backend.enqueue({ kind: "slow", text: "a slow answer that takes a while", deltaCount: 20, delayMs: 200 });
     const controller = new AbortController();
@@ -179,6 +191,32 @@ describe("upstream failures", () => {
     await res2.body!.getReader().read();
     controller2.abort();
     await backend.waitForClosedEarly(2, 2000);
+  });
+});
+
+describe("usage visibility", () => {
+  it("remembers the x-codex rate-limit windows: GET /v1/usage and `status` show them", async () => {
+    const home = tempHome();
+    const claims = { exp: Math.floor(Date.now() / 1000) + 86400, "https://api.openai.com/auth": { chatgpt_account_id: "acct_usage" } };
+    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+    await runCli(["login", "--access-token", access, "--refresh-token", "rt_usage_test_token_value"], { CODEX_PROXY_HOME: home });
+    const serve = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: home, CODEX_BASE_URL: backend.url, PROXY_API_KEY: "usage-key-123456" });
+    const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    const headers = { authorization: "Bearer usage-key-123456", "content-type": "application/json" };
+    expect((await fetch(`${url}/v1/usage`)).status).toBe(401);
+    const chat = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+    expect(chat.status, await chat.clone().text()).toBe(200);
+    const usage = await (await fetch(`${url}/v1/usage`, { headers })).json();
+    expect(usage.rate_limits.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });
+    expect(usage.rate_limits.secondary).toMatchObject({ usedPercent: 40, windowMinutes: 10080 });
+    expect(usage.rate_limits.primary.resetsAt).toBeGreaterThan(Date.now() / 1000);
+    serve.child.kill("SIGTERM");
+    await serve.exited;
+    const status = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    expect(status.stdout).toMatch(/5-hour window: 12\.5% used, resets in/);
+    expect(status.stdout).toMatch(/weekly window: 40% used/);
+    const json = JSON.parse((await runCli(["status", "--json"], { CODEX_PROXY_HOME: home })).stdout);
+    expect(json.rateLimits.primary.usedPercent).toBe(12.5);
   });
 });
 
