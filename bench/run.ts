@@ -287,6 +287,15 @@ async function main(): Promise<void> {
     if (i % Math.max(1, Math.floor(SEQUENTIAL / 10)) === 0) rssSamples.push({ after: i, rssMiB: round(rssKiB(proxy.pid!) / 1024) });
   }
 
+  // Heap after GC across many requests (issue 6: memory flat), in its own process.
+  const heap = await new Promise<unknown>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/heap-check.ts", String(SEQUENTIAL)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    children.push(child);
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`heap check exited ${code}`))));
+  });
+
   const translation = await translationCost(targets[0]!.url, directHeaders, targets[0]!.body("bench"));
 
   proxy.kill("SIGTERM");
@@ -304,6 +313,7 @@ async function main(): Promise<void> {
     memory,
     concurrent1000,
     sequential: { requests: SEQUENTIAL, errors: sequentialErrors, rss: rssSamples },
+    heap,
   };
 
   printReport(report);
@@ -320,6 +330,7 @@ function printReport(report: {
   memory: { perStreamKiB: number; streams: number; errors: number; idleRssMiB: number; openRssMiB: number };
   concurrent1000: { chatErrors: number; responsesErrors: number };
   sequential: { requests: number; errors: number; rss: Array<{ after: number; rssMiB: number }> };
+  heap: unknown;
   machine: { cpus: number; model?: string; node: string };
   deltasPerAnswer: number;
 }): void {
@@ -342,6 +353,8 @@ function printReport(report: {
   lines.push(`memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`);
   lines.push(`1,000 concurrent full streams: chat errors ${report.concurrent1000.chatErrors}, responses errors ${report.concurrent1000.responsesErrors}`);
   lines.push(`${report.sequential.requests} sequential requests, errors ${report.sequential.errors}; RSS MiB: ${report.sequential.rss.map((r) => `${r.after}:${r.rssMiB}`).join(" ")}`);
+  const heap = report.heap as { requests: number; errors: number; heapAfterGc: Array<{ after: number; heapMiB: number }> };
+  lines.push(`heap after GC over ${heap.requests} sequential requests (errors ${heap.errors}): ${heap.heapAfterGc.map((h) => `${h.after}:${h.heapMiB} MiB`).join(" ")}`);
   process.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -1,8 +1,15 @@
 /**
- * The few Workers runtime shapes we use, declared structurally: importing
- * @cloudflare/workers-types globally would clash with the DOM types the
- * rest of the code (and Node) uses.
+ * The few Workers runtime shapes we use, declared structurally: pulling
+ * @cloudflare/workers-types in as globals would clash with the DOM types the
+ * rest of the code (and Node) uses, and small shapes let the Node tests pass
+ * in-memory fakes. The checks at the bottom prove, at compile time, that the
+ * runtime's real bindings fit these shapes.
  */
+import type {
+  DurableObjectNamespace as CfDurableObjectNamespace,
+  DurableObjectState as CfDurableObjectState,
+  KVNamespace as CfKVNamespace,
+} from "@cloudflare/workers-types";
 
 export interface KvNamespace {
   get(key: string, type: "text"): Promise<string | null>;
@@ -10,8 +17,22 @@ export interface KvNamespace {
   delete(key: string): Promise<void>;
 }
 
+/** What we send a Durable Object: a string body only, which both DOM and workers-types accept. */
+export interface StubRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** What we read back: the status and the JSON body. */
+export interface StubResponse {
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}
+
 export interface DurableObjectStub {
-  fetch(input: string, init?: RequestInit): Promise<Response>;
+  fetch(input: string, init?: StubRequestInit): Promise<StubResponse>;
 }
 
 export interface DurableObjectNamespaceLike {
@@ -19,8 +40,14 @@ export interface DurableObjectNamespaceLike {
   get(id: unknown): DurableObjectStub;
 }
 
-export interface ExecutionContextLike {
-  waitUntil(promise: Promise<unknown>): void;
+/** A Durable Object's transactional, strongly consistent storage (its key-value API). */
+export interface DurableStorageLike {
+  get<T>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+}
+
+export interface DurableObjectStateLike {
+  storage: DurableStorageLike;
 }
 
 /** The Worker's env: vars and secrets are strings, bindings are objects. */
@@ -30,3 +57,9 @@ export interface WorkerEnv {
   REFRESH_COORDINATOR?: DurableObjectNamespaceLike;
   [name: string]: unknown;
 }
+
+type Fits<Actual, Shape> = Actual extends Shape ? true : never;
+// Compile-time only: fails the typecheck if workers-types drifts away from the shapes above.
+export type BindingShapesFit = [Fits<CfKVNamespace, KvNamespace>, Fits<CfDurableObjectState, DurableObjectStateLike>, Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>];
+const bindingShapesFit: BindingShapesFit = [true, true, true];
+void bindingShapesFit;

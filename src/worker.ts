@@ -1,34 +1,65 @@
 /**
  * Cloudflare Worker entry: the same h3 app as `serve`, with credentials in
- * KV and refreshes coordinated by a Durable Object. `/v1/*` always needs a
- * key: PROXY_API_KEY, or ADMIN_API_KEY when that is unset.
+ * KV and every refresh and credential write going through one Durable
+ * Object (RefreshCoordinator). `/v1/*` always needs a key: PROXY_API_KEY,
+ * or ADMIN_API_KEY when that is unset.
  */
-import { loadConfig } from "./config.js";
+import { loadConfig, type EnvRecord, type ProxyConfig } from "./config.js";
+import { CoordinatedAuth, CoordinatedCredentialStore } from "./credentials/coordinator-client.js";
+import { EnvCredentialStore } from "./credentials/env-store.js";
 import { KvCredentialStore } from "./credentials/kv-store.js";
-import { CoordinatedAuth, kvFromEnv, RELOGIN_HINT_WORKER, RefreshCoordinator, stringVars } from "./credentials/refresh-coordinator.js";
+import { kvFromEnv, RefreshCoordinator, stringVars } from "./credentials/refresh-coordinator.js";
+import { TokenManager } from "./credentials/token-manager.js";
+import type { AuthProvider, CredentialStore } from "./credentials/types.js";
 import { createApp, type ProxyApp } from "./server/app.js";
 import { errorResponse, ProxyError } from "./server/errors.js";
-import { createLogger } from "./server/logging.js";
+import { createLogger, type Logger } from "./server/logging.js";
 import type { WorkerEnv } from "./worker-types.js";
 
 export { RefreshCoordinator };
 
-// One app per env object (per isolate and deployment): building it once keeps
-// the model catalogue cache and the upstream connection pool warm.
+// The only module-level state: one app per env object (per isolate and
+// deployment), so the model catalogue cache and connection pool stay warm.
 const apps = new WeakMap<WorkerEnv, ProxyApp>();
+
+interface Credentials {
+  auth: AuthProvider;
+  store: CredentialStore;
+}
+
+/**
+ * ACCESS_TOKEN set as a secret overrides KV, as on `serve`. It is used as
+ * is: REFRESH_TOKEN is ignored here, because isolates cannot share an
+ * in-memory chain and would spend the refresh token more than once.
+ */
+const ENV_TOKEN_HINT = "Update the ACCESS_TOKEN secret (`wrangler secret put ACCESS_TOKEN`), or delete it to use the credentials pushed with `codex-proxy push-credentials`.";
+
+function fromEnvironment(vars: EnvRecord, config: ProxyConfig, logger: Logger): Credentials | undefined {
+  if (!vars.ACCESS_TOKEN?.trim()) return undefined;
+  const store = new EnvCredentialStore({ ...vars, REFRESH_TOKEN: undefined }, Date.now());
+  const auth = new TokenManager({ store, issuer: config.authIssuer, fetch: (input, init) => fetch(input, init), now: Date.now, logger, reloginHint: ENV_TOKEN_HINT });
+  return { auth, store };
+}
+
+function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
+  const kv = kvFromEnv(env);
+  const namespace = env.REFRESH_COORDINATOR;
+  if (!kv || !namespace) {
+    throw new ProxyError(503, "The Worker is missing its CODEX_PROXY_KV or REFRESH_COORDINATOR binding: check wrangler.toml.", { type: "server_error", code: "binding_missing" });
+  }
+  const stub = () => namespace.get(namespace.idFromName("credentials"));
+  return { auth: new CoordinatedAuth(new KvCredentialStore(kv), stub, config.authIssuer), store: new CoordinatedCredentialStore(stub) };
+}
 
 function appFor(env: WorkerEnv): ProxyApp {
   const existing = apps.get(env);
   if (existing) return existing;
   const vars = stringVars(env);
   const config = loadConfig(vars);
+  // Never open: without PROXY_API_KEY, clients use the admin key (and with neither, /v1/* answers 503).
   config.proxyApiKey = config.proxyApiKey ?? config.adminApiKey;
   const logger = createLogger({ production: true, level: config.logLevel, write: (line) => console.log(line), secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""] });
-  const kv = kvFromEnv(env);
-  const store = kv ? new KvCredentialStore(kv) : undefined;
-  const coordinator = env.REFRESH_COORDINATOR;
-  if (!store || !coordinator) throw new ProxyError(503, "The Worker is missing its CODEX_PROXY_KV or REFRESH_COORDINATOR binding: check wrangler.toml.", { type: "server_error", code: "binding_missing" });
-  const auth = new CoordinatedAuth(store, () => coordinator.get(coordinator.idFromName("credentials")), config);
+  const { auth, store } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
   const app = createApp({ config, auth, store, logger, adminRoutes: "always", v1Auth: "required" });
   apps.set(env, app);
   return app;
@@ -39,7 +70,7 @@ export default {
     try {
       return await appFor(env).app.fetch(request);
     } catch (error) {
-      return errorResponse(error instanceof ProxyError ? error : new ProxyError(500, `Worker error. ${RELOGIN_HINT_WORKER}`));
+      return errorResponse(error instanceof ProxyError ? error : new ProxyError(500, "Worker error while starting the app.", { type: "server_error" }));
     }
   },
 };

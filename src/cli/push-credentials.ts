@@ -4,36 +4,57 @@
  * one refresh-token chain has one owner (SPEC "Commands").
  */
 import { Command } from "commander";
+import type { StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
 import { obtainLogin } from "./login.js";
-import { fetchWorkerStatus, normaliseWorkerUrl, pushCredentials, resolveAdminKey } from "./worker-client.js";
+import { fetchWorkerStatus, normaliseWorkerUrl, pushCredentials, resolveAdminKey, WorkerError } from "./worker-client.js";
 
 export interface PushOptions {
   workerUrl: string;
   adminKey?: string;
   login?: boolean;
+  /** With --login: device-code login instead of the browser. */
+  device?: boolean;
+  /** With --login: print the sign-in URL instead of opening a browser (false = --no-browser). */
+  browser?: boolean;
   keepLocal?: boolean;
+  force?: boolean;
   json?: boolean;
+}
+
+/** A chain already handed off has most likely been rotated by its new owner: pushing the old copy would break it. */
+function refuseHandedOff(credentials: StoredCredentials, options: PushOptions): void {
+  if (!credentials.handedOffTo || options.force) return;
+  const when = credentials.handedOffAt ? ` on ${new Date(credentials.handedOffAt).toISOString()}` : "";
+  throw new WorkerError(
+    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably rotated them since, and pushing this old copy would replace a working chain with a spent one. ` +
+      "Run `codex-proxy login` to start a new chain and push that, or use `push-credentials --login`. (--force pushes anyway.)",
+  );
 }
 
 export async function runPushCredentials(options: PushOptions, env = process.env, now = Date.now): Promise<number> {
   const url = normaliseWorkerUrl(options.workerUrl);
   const key = await resolveAdminKey(options.adminKey, env);
-  const store = openCredentialStore(env);
+  const store = options.login ? undefined : openCredentialStore(env);
 
-  // --login: a fresh chain that only the Worker will hold.
-  const credentials = options.login ? await obtainLogin({ browser: true }, env) : await store.get();
-  if (!credentials) {
-    process.stderr.write("No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n");
-    return 1;
+  let credentials: StoredCredentials | undefined;
+  if (options.login) {
+    // Check the URL and key before spending a login on a Worker that cannot take it.
+    await fetchWorkerStatus(url, key);
+    // A fresh chain that only the Worker will hold: nothing is written locally.
+    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env);
+  } else {
+    credentials = await store!.get();
+    if (!credentials) {
+      process.stderr.write("No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n");
+      return 1;
+    }
+    refuseHandedOff(credentials, options);
   }
   if (!credentials.refreshToken) {
-    process.stderr.write("The stored credentials have no refresh token, so the Worker could not keep them alive. Log in again with `codex-proxy login`.\n");
+    process.stderr.write("These credentials have no refresh token, so the Worker could not keep them alive. Log in again with `codex-proxy login`.\n");
     return 1;
-  }
-  if (!options.login && credentials.handedOffTo && credentials.handedOffTo !== url) {
-    process.stderr.write(`Warning: this chain was already handed off to ${credentials.handedOffTo}; it may have been rotated there since.\n`);
   }
 
   await pushCredentials(url, key, {
@@ -45,20 +66,20 @@ export async function runPushCredentials(options: PushOptions, env = process.env
   });
   const status = await fetchWorkerStatus(url, key);
 
-  if (!options.login) {
-    if (options.keepLocal) {
-      process.stderr.write(
-        "Warning: --keep-local: this machine and the Worker now refresh the same chain. Whichever refreshes second gets refresh_token_reused and must log in again.\n",
-      );
-    } else {
-      await store.set({ ...credentials, handedOffTo: url, handedOffAt: now() });
-    }
+  let handOff = "";
+  if (store && options.keepLocal) {
+    process.stderr.write(
+      "Warning: --keep-local: this machine and the Worker now refresh the same chain. Whichever refreshes second gets refresh_token_reused and must log in again.\n",
+    );
+  } else if (store) {
+    await store.set({ ...credentials, handedOffTo: url, handedOffAt: now() });
+    handOff = `The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login\` starts a new local chain.\n`;
   }
   if (options.json) {
     process.stdout.write(JSON.stringify(status, null, 2) + "\n");
   } else {
-    process.stdout.write(`Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n`);
-    if (!options.login && !options.keepLocal) process.stdout.write(`The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login\` starts a new local chain.\n`);
+    process.stdout.write(`Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`);
+    if (options.login) process.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
   }
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }
@@ -70,7 +91,10 @@ export function pushCredentialsCommand(): Command {
     .requiredOption("--worker-url <url>", "URL of the deployed Worker")
     .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
     .option("--login", "run a fresh login whose tokens go to the Worker only")
+    .option("--device", "with --login: device-code login (for machines without a browser)")
+    .option("--no-browser", "with --login: print the sign-in URL instead of opening a browser")
     .option("--keep-local", "keep refreshing the local copy too (both sides then rotate one chain: not recommended)")
+    .option("--force", "push a chain that was already handed off before (it may have been rotated since)")
     .option("--json", "print the Worker's status as JSON")
     .action(async (options: PushOptions) => {
       process.exitCode = await runPushCredentials(options);

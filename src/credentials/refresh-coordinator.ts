@@ -1,110 +1,132 @@
 /**
- * The Worker's single refresh point. Every isolate that finds the token due
- * (or rejected with a 401) asks this one Durable Object instance; it runs the
- * token manager against KV, so concurrent requests in any isolate share one
- * refresh and no refresh token is spent twice. The object is single-threaded
- * per instance and the token manager is single-flight within it.
+ * The Worker's single owner of the token chain: one Durable Object instance
+ * (named "credentials") through which every refresh and every credential
+ * write passes.
+ *
+ * Why: KV has no compare-and-swap and a write can take up to a minute to
+ * reach other locations, so isolates that refreshed straight from KV could
+ * spend one refresh token twice, or overwrite a fresh push with an old
+ * chain. Here the object's own storage (transactional, strongly consistent)
+ * is the truth and KV is a copy for the isolates' hot path; refreshes and
+ * pushes run one at a time under an in-object lock, and a refresh asked for
+ * with a token that is no longer the stored one adopts the stored one.
  */
 import { loadConfig, type EnvRecord } from "../config.js";
 import { errorResponse, ProxyError, toProxyError } from "../server/errors.js";
 import { createLogger } from "../server/logging.js";
-import type { WorkerEnv } from "../worker-types.js";
+import type { DurableObjectStateLike, DurableStorageLike, KvNamespace, WorkerEnv } from "../worker-types.js";
 import { KvCredentialStore } from "./kv-store.js";
 import { TokenManager } from "./token-manager.js";
-import type { AuthProvider, CredentialStore, UpstreamAuth } from "./types.js";
+import type { CredentialStore, StoredCredentials } from "./types.js";
 
-export const RELOGIN_HINT_WORKER = "Run `codex-proxy push-credentials --worker-url <this Worker>` (or `--login`) to give it a new login.";
+export const RELOGIN_HINT_WORKER = "Give this Worker a new login: `codex-proxy push-credentials --login --worker-url <this Worker>` (or `codex-proxy login`, then `push-credentials`).";
 
-export function kvFromEnv(env: WorkerEnv) {
+/** The coordinator's routes (internal: only reachable through the binding). */
+export const COORDINATOR_ORIGIN = "https://refresh-coordinator";
+export interface RefreshRequest {
+  staleAccessToken: string;
+  force: boolean;
+}
+
+export function kvFromEnv(env: WorkerEnv): KvNamespace | undefined {
   return env.CODEX_PROXY_KV ?? env.GEMINI_CLI_KV;
 }
 
+/** The string vars and secrets of the env (bindings are objects and are skipped). */
 export function stringVars(env: WorkerEnv): EnvRecord {
   const vars: EnvRecord = {};
   for (const [key, value] of Object.entries(env)) if (typeof value === "string") vars[key] = value;
   return vars;
 }
 
-interface RefreshRequest {
-  staleAccessToken: string;
-  force: boolean;
+const STORAGE_KEY = "credentials";
+
+/**
+ * Durable Object storage as the truth, mirrored to KV before anyone uses it.
+ * `null` in storage means "cleared" (so a lagging KV copy is not resurrected);
+ * nothing in storage means "never written here": KV's copy is used (e.g. a
+ * namespace filled before this object existed).
+ */
+export class DurableCredentialStore implements CredentialStore {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly kv: KvCredentialStore;
+
+  constructor(
+    private readonly storage: DurableStorageLike,
+    kv: KvNamespace,
+  ) {
+    this.kv = new KvCredentialStore(kv);
+  }
+
+  async get(): Promise<StoredCredentials | undefined> {
+    const stored = await this.storage.get<StoredCredentials | null>(STORAGE_KEY);
+    if (stored === null) return undefined;
+    return stored ?? this.kv.get();
+  }
+
+  async set(credentials: StoredCredentials): Promise<void> {
+    // JSON drops undefined fields, which is how a cleared field is removed.
+    const clean = JSON.parse(JSON.stringify(credentials)) as StoredCredentials;
+    await this.storage.put(STORAGE_KEY, clean);
+    await this.kv.set(clean);
+  }
+
+  async clear(): Promise<void> {
+    await this.storage.put(STORAGE_KEY, null);
+    await this.kv.clear();
+  }
+
+  /** One refresh or push at a time in this object, which is the only one for the chain. */
+  withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
 }
 
 export class RefreshCoordinator {
-  private manager: TokenManager | undefined;
+  private readonly store: DurableCredentialStore | undefined;
+  private readonly manager: TokenManager | undefined;
 
-  constructor(
-    _state: unknown,
-    private readonly env: WorkerEnv,
-  ) {}
-
-  private tokenManager(): TokenManager {
-    if (this.manager) return this.manager;
-    const kv = kvFromEnv(this.env);
-    if (!kv) throw new ProxyError(503, "No KV namespace bound: add CODEX_PROXY_KV to wrangler.toml.", { type: "server_error", code: "kv_missing" });
-    const config = loadConfig(stringVars(this.env));
+  constructor(state: DurableObjectStateLike, env: WorkerEnv) {
+    const kv = kvFromEnv(env);
+    if (!kv) return;
+    const config = loadConfig(stringVars(env));
     const logger = createLogger({ production: true, level: config.logLevel, write: (line) => console.log(line) });
-    this.manager = new TokenManager({ store: new KvCredentialStore(kv), issuer: config.authIssuer, fetch: (input, init) => fetch(input, init), now: Date.now, logger, reloginHint: RELOGIN_HINT_WORKER });
-    return this.manager;
+    this.store = new DurableCredentialStore(state.storage, kv);
+    this.manager = new TokenManager({
+      store: this.store,
+      issuer: config.authIssuer,
+      fetch: (input, init) => fetch(input, init),
+      now: Date.now,
+      logger,
+      reloginHint: RELOGIN_HINT_WORKER,
+    });
   }
 
   async fetch(request: Request): Promise<Response> {
     try {
-      const body = (await request.json()) as RefreshRequest;
-      const auth = await this.tokenManager().refreshFrom(body.staleAccessToken, body.force === true);
-      return Response.json(auth);
+      const { store, manager } = this;
+      if (!store || !manager) throw new ProxyError(503, "No KV namespace bound: add CODEX_PROXY_KV to wrangler.toml.", { type: "server_error", code: "kv_missing" });
+      const path = new URL(request.url).pathname;
+      if (path === "/refresh" && request.method === "POST") {
+        const body = (await request.json()) as RefreshRequest;
+        return Response.json(await manager.refreshFrom(String(body.staleAccessToken ?? ""), body.force === true));
+      }
+      if (path === "/credentials" && request.method === "GET") return Response.json({ credentials: (await store.get()) ?? null });
+      if (path === "/credentials" && request.method === "PUT") {
+        const credentials = (await request.json()) as StoredCredentials;
+        // Under the lock: a push waits for a refresh in flight, then wins over it.
+        await store.withRefreshLock(() => store.set(credentials));
+        return Response.json({ ok: true });
+      }
+      if (path === "/credentials" && request.method === "DELETE") {
+        await store.withRefreshLock(() => store.clear());
+        return Response.json({ ok: true });
+      }
+      throw new ProxyError(404, `Unknown coordinator route ${request.method} ${path}`);
     } catch (error) {
       return errorResponse(toProxyError(error));
     }
-  }
-}
-
-/**
- * The Worker's AuthProvider: reads KV directly on the hot path and goes to
- * the coordinator only when a refresh is due or the upstream said 401.
- */
-export class CoordinatedAuth implements AuthProvider {
-  private readonly localCheck: TokenManager;
-
-  constructor(
-    private readonly store: CredentialStore,
-    /** A new stub per call: Workers forbid using one request's I/O objects in another request. */
-    private readonly coordinator: () => { fetch(input: string, init?: RequestInit): Promise<Response> },
-    config: { authIssuer: string },
-  ) {
-    // Only used for its refresh-window rule; it never refreshes here.
-    this.localCheck = new TokenManager({ store, issuer: config.authIssuer, fetch: () => Promise.reject(new Error("unused")), now: Date.now, logger: { debug() {}, info() {}, warn() {}, error() {} } });
-  }
-
-  async hasCredentials(): Promise<boolean> {
-    return (await this.store.get()) !== undefined;
-  }
-
-  private async viaCoordinator(staleAccessToken: string, force: boolean): Promise<UpstreamAuth> {
-    const response = await this.coordinator().fetch("https://refresh-coordinator/refresh", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ staleAccessToken, force }),
-    });
-    const body = (await response.json()) as UpstreamAuth & { error?: { message: string; code: string | null; type: string } };
-    if (!response.ok || body.error) {
-      throw new ProxyError(response.status >= 400 ? response.status : 502, body.error?.message ?? "The refresh coordinator failed.", { code: body.error?.code ?? null, type: body.error?.type });
-    }
-    return body;
-  }
-
-  async getAuth(): Promise<UpstreamAuth> {
-    const credentials = await this.store.get();
-    if (!credentials) throw new ProxyError(401, `No credentials stored in this Worker. ${RELOGIN_HINT_WORKER}`, { type: "authentication_error", code: "missing_credentials" });
-    if (!this.localCheck.needsRefresh(credentials)) return { accessToken: credentials.accessToken, accountId: credentials.accountId };
-    return this.viaCoordinator(credentials.accessToken, false);
-  }
-
-  async refreshAfterUnauthorized(rejected: UpstreamAuth): Promise<UpstreamAuth> {
-    const auth = await this.viaCoordinator(rejected.accessToken, true);
-    if (auth.accessToken === rejected.accessToken) {
-      throw new ProxyError(401, `The Codex backend rejected the access token and it cannot be refreshed. ${RELOGIN_HINT_WORKER}`, { type: "authentication_error", code: "invalid_credentials" });
-    }
-    return auth;
   }
 }
