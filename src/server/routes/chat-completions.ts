@@ -10,7 +10,7 @@ import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { abortWithClient, openEventStream, relayEvents, SSE_HEADERS, type EventRelay } from "../event-relay.js";
+import { openEventStream, relayEvents, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -64,11 +64,7 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
   log.model = translated.model;
   log.stream = translated.stream;
 
-  const upstreamAbort = abortWithClient(request);
-  const signal = upstreamAbort.signal;
-  const upstream = await ctx.client.createResponse(translated.body, { signal, sessionId: translated.promptCacheKey });
-  if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort(), ctx.newChunkDecoder());
+  const reader = await streamUpstream(request, ctx, translated.body, translated.promptCacheKey);
   const options: ChatResponseOptions = {
     id: `chatcmpl-${ctx.newId()}`,
     created: Math.floor(ctx.now() / 1000),

@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { abortWithClient, openEventStream, relayEvents, SSE_HEADERS, type EventRelay } from "../event-relay.js";
+import { openEventStream, relayEvents, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
 
 const TERMINAL_SUCCESS = new Set(["response.completed", "response.incomplete"]);
 
@@ -87,11 +87,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   log.model = normalised.model;
   log.stream = normalised.stream;
 
-  const upstreamAbort = abortWithClient(request);
-  const signal = upstreamAbort.signal;
-  const upstream = await ctx.client.createResponse(normalised.body, { signal, sessionId: normalised.sessionId });
-  if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  const reader = new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort(), ctx.newChunkDecoder());
+  const reader = await streamUpstream(request, ctx, normalised.body, normalised.sessionId);
 
   if (!normalised.stream) {
     return Response.json(await aggregate(reader));
