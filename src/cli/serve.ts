@@ -95,6 +95,9 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     logger.warn(`INSECURE: listening on ${host} with no API key (--insecure-no-auth). Anyone who can reach it can use your subscription.`);
   }
 
+  // A closed stdout (`serve | head`, a dead log collector) must not take the proxy down.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+
   const now = Date.now;
   const envStore = new EnvCredentialStore(env, now());
   const fromEnv = (await envStore.get()) !== undefined;
@@ -104,7 +107,12 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)));
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
-  banner(config, server.url, fromEnv ? "ACCESS_TOKEN from the environment" : "stored login (codex-proxy login)");
+  const source = fromEnv
+    ? "ACCESS_TOKEN from the environment"
+    : (await fileStore.get().catch(() => undefined))
+      ? `stored login (${fileStore.path})`
+      : "none yet: run `codex-proxy login`, requests answer 401 until then";
+  banner(config, server.url, source);
   const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;

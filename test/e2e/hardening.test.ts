@@ -292,6 +292,17 @@ describe("secrets and shutdown", () => {
     expect(serve.output()).toMatch(/request/);
   });
 
+  it("keeps serving when its stdout is closed (`serve | head`)", async () => {
+    const serve = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: tempHome(), CODEX_BASE_URL: backend.url });
+    const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    serve.child.stdout.destroy();
+    serve.child.stderr.destroy();
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(serve.child.exitCode).toBeNull();
+    serve.child.kill("SIGTERM");
+    await serve.exited;
+  });
+
   it("SIGTERM lets an open stream finish, then exits 0", async () => {
     const home = tempHome();
     const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 86400 })).toString("base64url")}.sig`;
