@@ -37,6 +37,11 @@ async function call(url: string, key: string, init: RequestInit): Promise<unknow
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : "network error");
     throw new WorkerError(`Could not reach ${new URL(url).origin} (${cause}). Check the URL and that the Worker is deployed.`);
   }
+  // A 401 says the key is wrong whatever the body looks like.
+  if (response.status === 401) {
+    await response.body?.cancel();
+    throw new WorkerError("The Worker rejected the admin key (401). Check --admin-key / ADMIN_API_KEY against `wrangler secret put ADMIN_API_KEY`.");
+  }
   const text = await response.text();
   let body: unknown;
   try {
@@ -44,7 +49,6 @@ async function call(url: string, key: string, init: RequestInit): Promise<unknow
   } catch {
     throw new WorkerError(`${url} answered HTTP ${response.status} with something that is not JSON: is this a codex-proxy Worker?`);
   }
-  if (response.status === 401) throw new WorkerError("The Worker rejected the admin key (401). Check --admin-key / ADMIN_API_KEY against `wrangler secret put ADMIN_API_KEY`.");
   if (response.status === 404) throw new WorkerError(`${url} does not exist (404): is this a codex-proxy Worker, with ADMIN_API_KEY set?`);
   if (!response.ok) {
     const message = (body as { error?: { message?: string } })?.error?.message ?? `HTTP ${response.status}`;

@@ -8,10 +8,14 @@ export interface WorkerStatusOptions {
   json?: boolean;
 }
 
-export async function readWorkerStatus(options: WorkerStatusOptions, env: Record<string, string | undefined>, now = Date.now()): Promise<number> {
+/** Prints the Worker's status (human or JSON); returns the exit code: 0 usable, 1 missing or expired. */
+export async function readWorkerStatus(options: WorkerStatusOptions, env: Record<string, string | undefined> = process.env, now = Date.now()): Promise<number> {
   const url = normaliseWorkerUrl(options.workerUrl);
   const key = await resolveAdminKey(options.adminKey, env);
   const status = await fetchWorkerStatus(url, key);
-  process.stdout.write((options.json ? JSON.stringify(status, null, 2) : renderStatus(status, now, { source: url })) + "\n");
+  const human = status.hasCredentials
+    ? renderStatus(status, now, { source: url })
+    : `No credentials in the Worker at ${url}. Give it a login: \`codex-proxy push-credentials --worker-url ${url}\` (or add --login).`;
+  process.stdout.write((options.json ? JSON.stringify(status, null, 2) : human) + "\n");
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }

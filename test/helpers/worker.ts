@@ -2,15 +2,17 @@
  * Runs the Worker under wrangler's local runtime (workerd, local KV and
  * Durable Objects) on 127.0.0.1, with wrangler's calls home turned off.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { tempHome } from "./cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const WRANGLER = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const WRANGLER = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
 
 export const QUIET_WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false" };
+const WRANGLER_ENV = { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true", NO_COLOR: "1" };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -23,18 +25,37 @@ export async function freePort(): Promise<number> {
 
 export interface LocalWorker {
   url: string;
+  /** Where wrangler keeps the local KV and Durable Object state. */
+  persistDir: string;
   output: () => string;
   stop: () => Promise<void>;
 }
 
-export async function startLocalWorker(vars: Record<string, string>): Promise<LocalWorker> {
+export interface StartOptions {
+  /** Start through `npm run worker:dev -- …`, as the README tells users (checks the script passes options through). */
+  viaNpmScript?: boolean;
+}
+
+export async function startLocalWorker(vars: Record<string, string>, options: StartOptions = {}): Promise<LocalWorker> {
   const [port, inspector] = [await freePort(), await freePort()];
-  const args = [WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--persist-to", tempHome("wrangler-state-")];
+  const persistDir = tempHome("wrangler-state-");
+  const args = ["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--persist-to", persistDir];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  // Own process group, so stop() ends npm, wrangler and workerd together (by this group's id only).
+  const child: ChildProcess = options.viaNpmScript
+    ? spawn("npm", ["run", "--silent", "worker:dev", "--", ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true })
+    : spawn(process.execPath, [WRANGLER, "dev", "--local", ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 45_000;
   for (;;) {
@@ -46,20 +67,31 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
       // not up yet
     }
     if (Date.now() > deadline) {
-      child.kill("SIGKILL");
+      kill("SIGKILL");
       throw new Error(`wrangler dev did not start:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
   return {
     url,
+    persistDir,
     output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      kill("SIGTERM");
+      const timer = setTimeout(() => kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
+}
+
+/** Reads a key of the Worker's local KV namespace the way a user would (`wrangler kv key get --local`). */
+export async function readLocalKv(worker: LocalWorker, key: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [WRANGLER, "kv", "key", "get", key, "--binding", "CODEX_PROXY_KV", "--local", "--persist-to", worker.persistDir, "--text"],
+    { cwd: ROOT, env: WRANGLER_ENV },
+  );
+  return stdout.trim();
 }
