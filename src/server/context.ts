@@ -28,6 +28,4 @@ export interface RouteContext {
 export interface RequestLogInfo {
   model?: string;
   stream?: boolean;
-  /** Set when a stream ended in an error after headers were sent. */
-  streamError?: string;
 }

@@ -7,6 +7,7 @@
 import { isTerminalEvent } from "../codex/events.js";
 import { isLifecycleEvent, parseEventData, UpstreamEventReader, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
+import type { Logger } from "./logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import { ProxyError, toProxyError } from "./errors.js";
 
@@ -162,6 +163,17 @@ function abortWithClient(request: Request): AbortController {
   if (request.signal.aborted) controller.abort();
   else request.signal.addEventListener("abort", () => controller.abort(), { once: true });
   return controller;
+}
+
+/**
+ * The access line is written when headers go out; how a stream ended is
+ * logged when it ends: an error the client was told about, or a client that left.
+ */
+export function reportStreamOutcome(logger: Logger, path: string, model: string | undefined) {
+  return (outcome: StreamOutcome) => {
+    if (outcome.error) logger.warn("stream ended with an error", { path, model, code: outcome.error.code ?? outcome.error.type });
+    else if (outcome.cancelled) logger.debug("client closed the stream", { path, model });
+  };
 }
 
 /** Sends the request upstream and returns a reader on its event stream, cancelled with the client. */

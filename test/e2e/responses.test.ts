@@ -168,6 +168,7 @@ describe("POST /v1/responses", () => {
     })().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe("stream_incomplete");
+    await expect.poll(() => proxy.logs.some((l) => l.includes("stream ended with an error") && l.includes("code=stream_incomplete"))).toBe(true);
 
     backend.enqueue({ kind: "cut", afterDeltas: 2, text: "partial answer that never ends" });
     const res = await fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", input: "x" }) });

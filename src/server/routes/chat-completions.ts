@@ -10,7 +10,7 @@ import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, relayEvents, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openEventStream, relayEvents, reportStreamOutcome, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -78,8 +78,6 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
     return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
   }
   const opened = await openEventStream(reader);
-  const stream = relayEvents(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), (outcome) => {
-    if (outcome.error) log.streamError = outcome.error.code ?? outcome.error.type;
-  });
+  const stream = relayEvents(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), reportStreamOutcome(ctx.logger, "/v1/chat/completions", log.model));
   return new Response(stream, { status: 200, headers: SSE_HEADERS });
 }

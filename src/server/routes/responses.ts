@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, relayEvents, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openEventStream, relayEvents, reportStreamOutcome, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
 
 const TERMINAL_SUCCESS = new Set(["response.completed", "response.incomplete"]);
 
@@ -93,8 +93,6 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  const stream = relayEvents(reader, opened, new ResponsesRelay(), (outcome) => {
-    if (outcome.error) log.streamError = outcome.error.code ?? outcome.error.type;
-  });
+  const stream = relayEvents(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
   return new Response(stream, { status: 200, headers: SSE_HEADERS });
 }
