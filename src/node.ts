@@ -5,6 +5,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { toNodeHandler } from "h3/node";
 import type { ChunkDecoder } from "./codex/sse.js";
+import { createNodeFetch } from "./node-fetch.js";
 import { listen, type Listener } from "listhen";
 import { createApp, type AppDeps } from "./server/app.js";
 
@@ -35,7 +36,8 @@ function nodeChunkDecoder(): ChunkDecoder {
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { app } = createApp({ newChunkDecoder: nodeChunkDecoder, ...options });
+  const upstream = createNodeFetch();
+  const { app } = createApp({ newChunkDecoder: nodeChunkDecoder, fetch: upstream.fetch, ...options });
   const listener: Listener = await listen(toNodeHandler(app), {
     port: { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
     hostname: options.host,
@@ -67,6 +69,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         force.unref();
         server.close(() => {
           clearTimeout(force);
+          upstream.close();
           resolve();
         });
         server.closeIdleConnections();
