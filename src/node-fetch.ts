@@ -15,6 +15,36 @@ export interface NodeFetch {
   close(): void;
 }
 
+const messages = new WeakMap<Response, http.IncomingMessage>();
+
+/**
+ * The IncomingMessage behind a response from this fetch. Node's event reader
+ * reads it directly (node-event-reader.ts); the web body is then never touched.
+ */
+export function incomingMessageOf(response: Response): http.IncomingMessage | undefined {
+  return messages.get(response);
+}
+
+/** A web body bound to the message on its first read only, so that it never competes with a direct reader. */
+function lazyWebBody(message: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= (Readable.toWeb(message) as ReadableStream<Uint8Array>).getReader();
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        if (reader) return reader.cancel(reason);
+        message.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function toHeaders(raw: http.IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
@@ -55,13 +85,13 @@ export function createNodeFetch(): NodeFetch {
         const status = response.statusCode ?? 502;
         const noBody = status === 204 || status === 304 || init.method === "HEAD";
         if (noBody) response.resume();
-        resolve(
-          new Response(noBody ? null : (Readable.toWeb(response) as ReadableStream<Uint8Array>), {
-            status,
-            statusText: response.statusMessage,
-            headers: toHeaders(response.headers),
-          }),
-        );
+        const answer = new Response(noBody ? null : lazyWebBody(response), {
+          status,
+          statusText: response.statusMessage,
+          headers: toHeaders(response.headers),
+        });
+        if (!noBody) messages.set(answer, response);
+        resolve(answer);
       });
       const onAbort = () => request.destroy(signal?.reason instanceof Error ? signal.reason : new DOMException("Aborted", "AbortError"));
       signal?.addEventListener("abort", onAbort, { once: true });

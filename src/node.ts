@@ -2,10 +2,9 @@
  * Node runtime entry: the shared h3 app behind listhen, with graceful
  * shutdown. Credential wiring is done by the caller (`serve`).
  */
-import { StringDecoder } from "node:string_decoder";
 import { toNodeHandler } from "h3/node";
-import type { ChunkDecoder } from "./codex/sse.js";
 import { createNodeFetch } from "./node-fetch.js";
+import { nodeStreamRuntime } from "./node-relay.js";
 import { listen, type Listener } from "listhen";
 import { createApp, type AppDeps } from "./server/app.js";
 
@@ -23,21 +22,9 @@ export interface RunningServer {
 
 export class PortInUseError extends Error {}
 
-/**
- * Node's StringDecoder decodes UTF-8 about four times faster than
- * TextDecoder on Node 20 (bench: 92 µs vs 406 µs per 400 KB stream).
- */
-function nodeChunkDecoder(): ChunkDecoder {
-  const decoder = new StringDecoder("utf8");
-  return {
-    write: (chunk) => decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    end: () => decoder.end(),
-  };
-}
-
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const upstream = createNodeFetch();
-  const { app } = createApp({ newChunkDecoder: nodeChunkDecoder, fetch: upstream.fetch, ...options });
+  const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options });
   const listener: Listener = await listen(toNodeHandler(app), {
     port: { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
     hostname: options.host,

@@ -50,6 +50,14 @@ export class UpstreamIdleTimeout extends ProxyError {
   }
 }
 
+/** The socket broke mid-stream (the backend closed it, or the network dropped). */
+export function connectionLost(): ProxyError {
+  return new ProxyError(502, "The connection to the Codex backend was lost before the response completed; the answer is incomplete. Retry the request.", {
+    type: "upstream_error",
+    code: "stream_incomplete",
+  });
+}
+
 function typeOf(message: EventSourceMessage): string {
   if (message.event) return message.event;
   return TYPE_IN_DATA.exec(message.data)?.[1] ?? "message";
@@ -63,10 +71,13 @@ export interface EventReader {
   drain(maxWaitMs?: number): Promise<void>;
 }
 
-/** Decodes the body and parses it with eventsource-parser into a queue of events. */
-export class UpstreamEventReader implements EventReader {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+/**
+ * eventsource-parser feeding a queue of raw events; the readers for the web
+ * body and for Node's IncomingMessage share it.
+ */
+export class SseEventQueue {
   private readonly queue: RawEvent[] = [];
+  private head = 0;
   private readonly parser = createParser({
     onEvent: (message) => {
       // The backend sends no [DONE]; handle it anyway in case a relay adds one.
@@ -74,7 +85,36 @@ export class UpstreamEventReader implements EventReader {
       this.queue.push({ type: typeOf(message), data: message.data });
     },
   });
-  private head = 0;
+
+  feed(text: string): void {
+    this.parser.feed(text);
+  }
+
+  /** Flushes an event the body ended without a blank line after. */
+  end(rest: string): void {
+    this.parser.feed(rest + "\n\n");
+  }
+
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  take(): RawEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const event = this.queue[this.head++];
+    if (this.head === this.queue.length) {
+      // Reset instead of shift(): O(1) per event.
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    return event;
+  }
+}
+
+/** Decodes a web body and parses it with eventsource-parser into a queue of events. */
+export class UpstreamEventReader implements EventReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly events = new SseEventQueue();
   private ended = false;
 
   /**
@@ -92,8 +132,8 @@ export class UpstreamEventReader implements EventReader {
 
   /** Parses a chunk (or, with `undefined`, the end of the body) into `queue`. */
   private ingest(chunk: Uint8Array | undefined): void {
-    if (chunk) this.parser.feed(this.decoder.write(chunk));
-    else this.parser.feed(this.decoder.end() + "\n\n");
+    if (chunk) this.events.feed(this.decoder.write(chunk));
+    else this.events.end(this.decoder.end());
   }
 
   /** The next event, or undefined when the upstream closed. Throws on idle timeout or a broken connection. */
@@ -114,14 +154,7 @@ export class UpstreamEventReader implements EventReader {
 
   /** An event that has already arrived, without waiting: lets a relay batch what is there into one write. */
   takeBuffered(): RawEvent | undefined {
-    if (this.head >= this.queue.length) return undefined;
-    const event = this.queue[this.head++];
-    if (this.head === this.queue.length) {
-      // Reset instead of shift(): O(1) per event.
-      this.queue.length = 0;
-      this.head = 0;
-    }
-    return event;
+    return this.events.take();
   }
 
   private async readWithIdleTimeout(): Promise<ReadableStreamReadResult<Uint8Array>> {
@@ -137,11 +170,7 @@ export class UpstreamEventReader implements EventReader {
         throw error;
       }
       if (error instanceof ProxyError) throw error;
-      // The socket broke mid-stream (the backend closed it, or the network dropped).
-      throw new ProxyError(502, "The connection to the Codex backend was lost before the response completed; the answer is incomplete. Retry the request.", {
-        type: "upstream_error",
-        code: "stream_incomplete",
-      });
+      throw connectionLost();
     } finally {
       clearTimeout(timer);
     }

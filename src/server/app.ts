@@ -6,7 +6,6 @@ import { H3, type H3Event } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
-import { webChunkDecoder, type ChunkDecoder } from "../codex/sse.js";
 import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../version.js";
@@ -14,6 +13,7 @@ import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
 import { errorResponse, ProxyError, toProxyError } from "./errors.js";
+import { webStreamRuntime, type StreamRuntime } from "./event-relay.js";
 import type { Logger } from "./logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
@@ -38,8 +38,8 @@ export interface AppDeps {
   adminRoutes?: "when-configured" | "always";
   /** `required` (Worker): /v1/* refuses to run open when no key is configured. */
   v1Auth?: "optional" | "required";
-  /** UTF-8 decoder for upstream streams; the web TextDecoder when absent. */
-  newChunkDecoder?: () => ChunkDecoder;
+  /** How event streams are read and relayed; web streams when absent. */
+  streams?: StreamRuntime;
 }
 
 export interface ProxyApp {
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     logger: deps.logger,
     now,
     newId: deps.newId ?? randomId,
-    newChunkDecoder: deps.newChunkDecoder ?? webChunkDecoder,
+    streams: deps.streams ?? webStreamRuntime,
   };
 
   const app = new H3({

@@ -4,13 +4,16 @@
  */
 import { ProxyError } from "./errors.js";
 
-function tooLarge(maxBytes: number): ProxyError {
+export function tooLarge(maxBytes: number): ProxyError {
   return new ProxyError(413, `Request body is larger than the limit of ${Math.round(maxBytes / 1024 / 1024)} MiB (set MAX_BODY_MB to change it).`, {
     code: "request_too_large",
   });
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node-relay.ts). */
+export type BodyReader = (request: Request, maxBytes: number) => Promise<Uint8Array>;
+
+export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return new Uint8Array(0);
@@ -38,8 +41,8 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
 }
 
 /** Parses the body as a JSON object; arrays, scalars, bad UTF-8 and bad JSON are 400s. */
-export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
-  const bytes = await readLimited(request, maxBytes);
+export async function readJsonObject(request: Request, maxBytes: number, readBody: BodyReader = readLimited): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, maxBytes);
   if (bytes.byteLength === 0) throw new ProxyError(400, "Request body is empty; expected a JSON object.", { code: "invalid_json" });
   let text: string;
   try {

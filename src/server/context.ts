@@ -4,9 +4,9 @@
 import type { CodexClient } from "../codex/client.js";
 import type { ModelCatalogue } from "../codex/model-catalogue.js";
 import type { RateLimitTracker } from "../codex/rate-limits.js";
-import type { ChunkDecoder } from "../codex/sse.js";
 import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { StreamRuntime } from "./event-relay.js";
 import type { Logger } from "./logging.js";
 
 export interface RouteContext {
@@ -20,8 +20,8 @@ export interface RouteContext {
   now: () => number;
   /** Random ids for chat completions; injectable so tests are deterministic. */
   newId: () => string;
-  /** UTF-8 decoding of upstream streams (runtime-specific: Node has a faster one). */
-  newChunkDecoder: () => ChunkDecoder;
+  /** Reading and relaying event streams (runtime-specific: Node skips the web-stream hops). */
+  streams: StreamRuntime;
 }
 
 /** Per-request facts the access log line reports. */

@@ -5,10 +5,11 @@
  * events are held back until the first event that carries the answer.
  */
 import { isTerminalEvent } from "../codex/events.js";
-import { isLifecycleEvent, parseEventData, UpstreamEventReader, type EventReader, type RawEvent } from "../codex/sse.js";
+import { isLifecycleEvent, parseEventData, UpstreamEventReader, webChunkDecoder, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
 import type { Logger } from "./logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
+import { readLimited, type BodyReader } from "./body.js";
 import { ProxyError, toProxyError } from "./errors.js";
 
 export interface EventRelay {
@@ -52,29 +53,57 @@ export async function openEventStream(reader: EventReader): Promise<OpenedStream
   }
 }
 
-const encoder = new TextEncoder();
 /** Output batched into one write; small enough that the first bytes leave promptly. */
 const FLUSH_SIZE = 16 * 1024;
 
-/** Collects one write's worth of output text. */
-class Batch {
+/**
+ * Turns events into the text to write, noting when the answer ended. The
+ * web pump (below) and the Node pump (node-relay.ts) share it.
+ */
+export class RelayCursor {
   private text = "";
+  /** A terminal event went through: nothing more is relayed. */
+  terminal = false;
+
+  constructor(private readonly relay: EventRelay) {}
+
+  add(raw: RawEvent): void {
+    if (isTerminalEvent(raw.type)) this.terminal = true;
+    this.text += this.relay.onEvent(raw);
+  }
+
+  /** Adds the events that already arrived, up to `limit` characters of output or the terminal event. */
+  addBuffered(reader: EventReader, limit = FLUSH_SIZE): void {
+    while (!this.terminal && this.text.length < limit) {
+      const raw = reader.takeBuffered();
+      if (!raw) return;
+      this.add(raw);
+    }
+  }
+
+  /** The upstream closed (cleanly, or right after the terminal event). */
+  end(): void {
+    this.text += this.relay.onEnd();
+  }
+
+  fail(error: ProxyError): void {
+    this.text += this.relay.onError(error);
+  }
 
   get size(): number {
     return this.text.length;
   }
 
-  add(piece: string): void {
-    this.text += piece;
-  }
-
-  take(): Uint8Array | undefined {
+  take(): string {
     const text = this.text;
     this.text = "";
-    return text ? encoder.encode(text) : undefined;
+    return text;
   }
 }
 
+const encoder = new TextEncoder();
+
+/** The web pump: a pull-based ReadableStream (the Worker, and any non-Node upstream). */
 export function relayEvents(
   reader: EventReader,
   opened: OpenedStream,
@@ -87,45 +116,36 @@ export function relayEvents(
     finished = true;
     onFinish(outcome);
   };
-  let sawTerminal = false;
-  const batch = new Batch();
-  const handle = (raw: RawEvent) => {
-    if (isTerminalEvent(raw.type)) sawTerminal = true;
-    batch.add(relay.onEvent(raw));
-  };
+  const cursor = new RelayCursor(relay);
   const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    const bytes = batch.take();
-    if (bytes) controller.enqueue(bytes);
+    const text = cursor.take();
+    if (text) controller.enqueue(encoder.encode(text));
   };
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        for (const raw of opened.prelude) handle(raw);
+        for (const raw of opened.prelude) cursor.add(raw);
         enqueue(controller);
       },
       async pull(controller) {
         try {
           // Wait for an event, then take what has already arrived, up to a write's worth;
           // keep waiting while the events so far produce no output.
-          while (batch.size === 0) {
+          while (cursor.size === 0) {
             const first = await reader.next();
             if (!first) {
-              batch.add(relay.onEnd());
+              cursor.end();
               enqueue(controller);
               controller.close();
-              finish({ cancelled: false, error: sawTerminal ? undefined : prematureClose() });
+              finish({ cancelled: false, error: cursor.terminal ? undefined : prematureClose() });
               return;
             }
-            handle(first);
-            while (!sawTerminal && batch.size < FLUSH_SIZE) {
-              const raw = reader.takeBuffered();
-              if (!raw) break;
-              handle(raw);
-            }
-            if (sawTerminal) {
+            cursor.add(first);
+            cursor.addBuffered(reader);
+            if (cursor.terminal) {
               // Nothing follows a terminal event: close now rather than wait for the socket.
-              batch.add(relay.onEnd());
+              cursor.end();
               enqueue(controller);
               controller.close();
               void reader.drain();
@@ -136,7 +156,7 @@ export function relayEvents(
           enqueue(controller);
         } catch (error) {
           const proxyError = toProxyError(error);
-          batch.add(relay.onError(proxyError));
+          cursor.fail(proxyError);
           enqueue(controller);
           controller.close();
           await reader.cancel();
@@ -177,12 +197,30 @@ export function reportStreamOutcome(logger: Logger, path: string, model: string 
 }
 
 /** Sends the request upstream and returns a reader on its event stream, cancelled with the client. */
-export async function streamUpstream(request: Request, ctx: RouteContext, body: Record<string, unknown>, sessionId: string | undefined): Promise<UpstreamEventReader> {
+export async function streamUpstream(request: Request, ctx: RouteContext, body: Record<string, unknown>, sessionId: string | undefined): Promise<EventReader> {
   const upstreamAbort = abortWithClient(request);
   const upstream = await ctx.client.createResponse(body, { signal: upstreamAbort.signal, sessionId });
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
-  return new UpstreamEventReader(upstream.body, ctx.config.idleTimeoutMs, () => upstreamAbort.abort(), ctx.newChunkDecoder());
+  return ctx.streams.eventReader(upstream, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
 }
+
+/**
+ * How a runtime reads request bodies and upstream event streams, and sends
+ * relayed streams. The web version below serves the Worker; node-relay.ts
+ * skips the web-stream hops on Node.
+ */
+export interface StreamRuntime {
+  readBody: BodyReader;
+  eventReader(upstream: Response, idleTimeoutMs: number, abortUpstream: () => void): EventReader;
+  /** The 200 event-stream response for a relayed stream. */
+  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Response;
+}
+
+export const webStreamRuntime: StreamRuntime = {
+  readBody: readLimited,
+  eventReader: (upstream, idleTimeoutMs, abortUpstream) => new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream, webChunkDecoder()),
+  eventResponse: (reader, opened, relay, onFinish) => new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS }),
+};
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",

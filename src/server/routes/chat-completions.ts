@@ -4,13 +4,13 @@
  */
 import type { UpstreamEvent } from "../../codex/events.js";
 import { jsonStringLiteral } from "../../codex/json-fields.js";
-import { parseEventData, UpstreamEventReader, type RawEvent } from "../../codex/sse.js";
+import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { toResponsesRequest } from "../../translate/chat-request.js";
 import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions } from "../../translate/chat-response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, relayEvents, reportStreamOutcome, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -49,7 +49,7 @@ export class ChatRelay implements EventRelay {
   }
 }
 
-async function readAllEvents(reader: UpstreamEventReader): Promise<UpstreamEvent[]> {
+async function readAllEvents(reader: EventReader): Promise<UpstreamEvent[]> {
   const events: UpstreamEvent[] = [];
   for (let raw = await reader.next(); raw; raw = await reader.next()) {
     const event = parseEventData(raw);
@@ -59,7 +59,7 @@ async function readAllEvents(reader: UpstreamEventReader): Promise<UpstreamEvent
 }
 
 export async function handleChatCompletions(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
-  const raw = await readJsonObject(request, ctx.config.maxBodyBytes);
+  const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
   const translated = toResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
   log.model = translated.model;
   log.stream = translated.stream;
@@ -78,6 +78,5 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
     return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
   }
   const opened = await openEventStream(reader);
-  const stream = relayEvents(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), reportStreamOutcome(ctx.logger, "/v1/chat/completions", log.model));
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  return ctx.streams.eventResponse(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), reportStreamOutcome(ctx.logger, "/v1/chat/completions", log.model));
 }

@@ -4,14 +4,14 @@
  * came) or aggregate it into one Response object.
  */
 import type { UpstreamEvent } from "../../codex/events.js";
-import { parseEventData, UpstreamEventReader, type RawEvent } from "../../codex/sse.js";
+import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
 import { normaliseResponsesRequest } from "../../translate/responses-request.js";
 import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, relayEvents, reportStreamOutcome, SSE_HEADERS, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
 
 const TERMINAL_SUCCESS = new Set(["response.completed", "response.incomplete"]);
 
@@ -62,7 +62,7 @@ export class ResponsesRelay implements EventRelay {
   }
 }
 
-async function aggregate(reader: UpstreamEventReader): Promise<Record<string, unknown>> {
+async function aggregate(reader: EventReader): Promise<Record<string, unknown>> {
   const collector = new OutputCollector();
   for (;;) {
     const raw = await reader.next();
@@ -82,7 +82,7 @@ async function aggregate(reader: UpstreamEventReader): Promise<Record<string, un
 }
 
 export async function handleResponses(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
-  const raw = await readJsonObject(request, ctx.config.maxBodyBytes);
+  const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
   const normalised = normaliseResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
   log.model = normalised.model;
   log.stream = normalised.stream;
@@ -93,6 +93,5 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  const stream = relayEvents(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
 }
