@@ -3,11 +3,15 @@
  * fake backend, measured side by side in one run (issue 7), plus the load
  * checks of issue 6. Prints a table and writes JSON to bench/results/.
  *
- * Three processes: the fake backend, the proxy (`codex-proxy serve`, the
- * built CLI a user runs) and this load generator. Knobs (env): BENCH_DELTAS
- * (2000), BENCH_QUICK=1 (fewer rounds), BENCH_PROFILE=1 (proxy --cpu-prof).
+ * Four processes: the fake backend, the proxy (`codex-proxy serve`, the
+ * built CLI a user runs), the floor (bench/pipe-proxy.ts: a byte pipe, the
+ * least any Node proxy costs) and this load generator. With two or more CPUs
+ * the proxies get CPU 1 and the backend and load generator CPU 0, so that the
+ * proxy's work does not slow the backend it is compared with.
+ * Knobs (env): BENCH_DELTAS (2000), BENCH_QUICK=1 (fewer rounds),
+ * BENCH_PROFILE=1 (proxy --cpu-prof), BENCH_PIN=0 (no CPU pinning).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -22,9 +26,20 @@ const DELTAS = Number(process.env.BENCH_DELTAS ?? 2000);
 const QUICK = process.env.BENCH_QUICK === "1";
 const PROFILE = process.env.BENCH_PROFILE === "1";
 const HOLD_STREAMS = Number(process.env.BENCH_HOLD_STREAMS ?? 1000);
+const PIN = process.env.BENCH_PIN !== "0" && os.cpus().length >= 2;
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? (QUICK ? 2000 : 10_000));
 
 // ---------- processes ----------
+
+/** Pins a process (all its threads) to one CPU; false where taskset is missing. */
+function pin(pid: number, cpu: number): boolean {
+  try {
+    execFileSync("taskset", ["-a", "-cp", String(cpu), String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function firstLine(child: ChildProcess, match: (line: string) => boolean, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -189,10 +204,13 @@ async function translationCost(directUrl: URL, headers: Record<string, string>, 
 // ---------- main ----------
 
 async function main(): Promise<void> {
-  const tsx = fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url));
-  const fake = spawn(process.execPath, [tsx, "bench/fake-server.ts"], { cwd: root, env: { ...process.env, BENCH_DELTAS: String(DELTAS) }, stdio: ["ignore", "pipe", "inherit"] });
+  const fake = spawn(process.execPath, ["--import", "tsx", "bench/fake-server.ts"], { cwd: root, env: { ...process.env, BENCH_DELTAS: String(DELTAS) }, stdio: ["ignore", "pipe", "inherit"] });
   children.push(fake);
   const fakeUrl = JSON.parse(await firstLine(fake, (l) => l.startsWith("{"), "fake backend")).url as string;
+
+  const floor = spawn(process.execPath, ["--import", "tsx", "bench/pipe-proxy.ts", fakeUrl], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  children.push(floor);
+  const floorUrl = JSON.parse(await firstLine(floor, (l) => l.startsWith("{"), "pipe proxy")).url as string;
 
   const port = await freePort();
   const proxyArgs = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []), "bin/codex-proxy.mjs", "serve", "--port", String(port)];
@@ -203,15 +221,19 @@ async function main(): Promise<void> {
   });
   children.push(proxy);
   await firstLine(proxy, (l) => l.includes("listening"), "proxy");
+  const pinned = PIN && pin(process.pid, 0) && pin(fake.pid!, 0) && pin(floor.pid!, 1) && pin(proxy.pid!, 1);
   const proxyBase = `http://127.0.0.1:${port}`;
 
   const directHeaders = { authorization: `Bearer bench`, "chatgpt-account-id": "acct_bench", accept: "text/event-stream" };
   const userInput = (text: string) => [{ type: "message", role: "user", content: [{ type: "input_text", text }] }];
   const targets: Target[] = [
     { name: "direct", url: new URL(`${fakeUrl}/responses`), headers: directHeaders, body: (t) => JSON.stringify({ model: "gpt-5.5", instructions: "", input: userInput(t), stream: true, store: false }) },
+    { name: "floor (node:http pipe)", url: new URL(floorUrl), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", input: t }) },
     { name: "proxy /v1/responses", url: new URL(`${proxyBase}/v1/responses`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", input: t, stream: true }) },
     { name: "proxy /v1/chat/completions", url: new URL(`${proxyBase}/v1/chat/completions`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }) },
   ];
+
+  const [directTarget, , responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
 
   // Warm-up: connections, JIT, the proxy's model catalogue.
   for (const target of targets) await runBatch(target, 8, 3, "bench");
@@ -222,7 +244,7 @@ async function main(): Promise<void> {
   let allOpen: () => void = () => {};
   const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
   const held = Array.from({ length: HOLD_STREAMS }, () =>
-    streamRequest(targets[2]!.url, targets[2]!.body("HOLD"), {}, () => {
+    streamRequest(chatTarget.url, chatTarget.body("HOLD"), {}, () => {
       if (++opened === HOLD_STREAMS) allOpen();
     }),
   );
@@ -252,9 +274,10 @@ async function main(): Promise<void> {
     // Interleave targets round by round so drift on a shared machine hits all alike.
     for (let r = 0; r < level.rounds; r++) {
       for (const target of targets) {
-        const before = target.name === "direct" ? 0 : cpuTicks(proxy.pid!);
+        const viaProxy = target.name.startsWith("proxy");
+        const before = viaProxy ? cpuTicks(proxy.pid!) : 0;
         const batch = await runBatch(target, level.concurrency, 1, "bench");
-        if (target.name !== "direct") {
+        if (viaProxy) {
           proxyCpuMs += (cpuTicks(proxy.pid!) - before) * TICK_MS;
           proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
         }
@@ -268,8 +291,8 @@ async function main(): Promise<void> {
   }
 
   // 1,000 concurrent full streams (issue 6): zero errors.
-  const burst = await runBatch({ ...targets[2]!, body: (t) => targets[2]!.body(t) }, 1000, 1, "DELTAS=200");
-  const burstResponses = await runBatch(targets[1]!, 1000, 1, "DELTAS=200");
+  const burst = await runBatch({ ...chatTarget, body: (t) => chatTarget.body(t) }, 1000, 1, "DELTAS=200");
+  const burstResponses = await runBatch(responsesTarget, 1000, 1, "DELTAS=200");
   const concurrent1000 = {
     chatErrors: burst.samples.filter((s) => !s.ok).length,
     responsesErrors: burstResponses.samples.filter((s) => !s.ok).length,
@@ -281,7 +304,7 @@ async function main(): Promise<void> {
   const rssSamples: Array<{ after: number; rssMiB: number }> = [];
   let sequentialErrors = 0;
   for (let i = 1; i <= SEQUENTIAL; i++) {
-    const target = i % 2 === 0 ? targets[1]! : targets[2]!;
+    const target = i % 2 === 0 ? responsesTarget : chatTarget;
     const sample = await streamRequest(target.url, target.body("DELTAS=20"), {});
     if (!sample.ok) sequentialErrors++;
     if (i % Math.max(1, Math.floor(SEQUENTIAL / 10)) === 0) rssSamples.push({ after: i, rssMiB: round(rssKiB(proxy.pid!) / 1024) });
@@ -296,14 +319,16 @@ async function main(): Promise<void> {
     child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`heap check exited ${code}`))));
   });
 
-  const translation = await translationCost(targets[0]!.url, directHeaders, targets[0]!.body("bench"));
+  const translation = await translationCost(directTarget.url, directHeaders, directTarget.body("bench"));
 
   proxy.kill("SIGTERM");
   fake.kill("SIGTERM");
+  floor.kill("SIGTERM");
   agent.destroy();
 
   const report = {
     date: new Date().toISOString(),
+    pinned,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
     deltasPerAnswer: DELTAS,
     quick: QUICK,
@@ -333,18 +358,21 @@ function printReport(report: {
   heap: unknown;
   machine: { cpus: number; model?: string; node: string };
   deltasPerAnswer: number;
+  pinned: boolean;
 }): void {
   const lines: string[] = [];
-  lines.push(`machine: ${report.machine.cpus} × ${report.machine.model ?? "cpu"}, Node ${report.machine.node}; ${report.deltasPerAnswer}-delta streamed answers`);
+  lines.push(`machine: ${report.machine.cpus} × ${report.machine.model ?? "cpu"}, Node ${report.machine.node}; ${report.deltasPerAnswer}-delta streamed answers; ${report.pinned ? "proxies on CPU 1, backend and load generator on CPU 0" : "no CPU pinning"}`);
   lines.push("");
-  lines.push("| concurrency | path | TTFB p50 (ms) | TTFB p99 | added TTFB p50 | total p50 (ms) | total p99 | total ratio vs direct | deltas/s | errors |");
-  lines.push("|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("| concurrency | path | TTFB p50 (ms) | TTFB p99 | added TTFB p50 | total p50 (ms) | total p99 | total vs direct | total vs floor | deltas/s | errors |");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const [level, series] of Object.entries(report.latency)) {
     const direct = series.direct!;
+    const floor = series["floor (node:http pipe)"];
     for (const [name, s] of Object.entries(series)) {
       const added = name === "direct" ? "—" : `${round(s.ttfbP50 - direct.ttfbP50, 3)}`;
       const ratio = name === "direct" ? "1.00" : (s.totalP50 / direct.totalP50).toFixed(2);
-      lines.push(`| ${level.slice(1)} | ${name} | ${s.ttfbP50} | ${s.ttfbP99} | ${added} | ${s.totalP50} | ${s.totalP99} | ${ratio}× | ${s.deltasPerSecond} | ${s.errors} |`);
+      const vsFloor = name.startsWith("proxy") && floor ? `${(s.totalP50 / floor.totalP50).toFixed(2)}×` : "—";
+      lines.push(`| ${level.slice(1)} | ${name} | ${s.ttfbP50} | ${s.ttfbP99} | ${added} | ${s.totalP50} | ${s.totalP99} | ${ratio}× | ${vsFloor} | ${s.deltasPerSecond} | ${s.errors} |`);
     }
   }
   lines.push("");
