@@ -58,8 +58,23 @@ export interface UpstreamEvent {
   [k: string]: unknown;
 }
 
-export const TERMINAL_EVENT_TYPES = new Set(["response.completed", "response.incomplete", "response.failed", "error"]);
-
+/**
+ * A switch, not a Set: event types are fresh strings from the parser, and a
+ * Set hashes each one; comparing lengths first is cheaper on every delta.
+ */
 export function isTerminalEvent(type: string): boolean {
-  return TERMINAL_EVENT_TYPES.has(type);
+  switch (type) {
+    case "response.completed":
+    case "response.incomplete":
+    case "response.failed":
+    case "error":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** `response.completed` or `response.incomplete`: the answer ended without a failure. */
+export function isTerminalSuccess(type: string): boolean {
+  return type === "response.completed" || type === "response.incomplete";
 }

@@ -3,7 +3,7 @@
  * `output_item.done` and terminal events are parsed; the rest pass as they
  * came) or aggregate it into one Response object.
  */
-import type { UpstreamEvent } from "../../codex/events.js";
+import { isTerminalSuccess, type UpstreamEvent } from "../../codex/events.js";
 import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
 import { normaliseResponsesRequest } from "../../translate/responses-request.js";
@@ -12,8 +12,6 @@ import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
 import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
-
-const TERMINAL_SUCCESS = new Set(["response.completed", "response.incomplete"]);
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -38,7 +36,7 @@ export class ResponsesRelay implements EventRelay {
       if (event) this.collector.addDone(event);
       return sseFrame(raw.type, raw.data);
     }
-    if (TERMINAL_SUCCESS.has(raw.type)) {
+    if (isTerminalSuccess(raw.type)) {
       this.terminal = true;
       const event = parseEventData(raw);
       if (!event?.response || this.collector.size === 0) return sseFrame(raw.type, raw.data);
@@ -70,7 +68,7 @@ async function aggregate(reader: EventReader): Promise<Record<string, unknown>> 
     if (raw.type === "response.output_item.done") {
       const event = parseEventData(raw);
       if (event) collector.addDone(event);
-    } else if (TERMINAL_SUCCESS.has(raw.type)) {
+    } else if (isTerminalSuccess(raw.type)) {
       const event = parseEventData(raw);
       void reader.drain();
       return { ...collector.completeResponse(event?.response), object: "response" };
