@@ -3,6 +3,7 @@
  * requests, upstream failures, client disconnects and secrets, all through
  * real HTTP against the fake backend.
  */
+import http from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
@@ -192,6 +193,56 @@ describe("upstream failures", () => {
     controller2.abort();
     await backend.waitForClosedEarly(2, 2000);
   });
+});
+
+describe("backpressure", () => {
+  /** Reads the first chunk, stalls for `stallMs`, then reads the rest; resolves with the whole body. */
+  function stallingRead(path: string, body: unknown, stallMs: number, duringStall: () => void): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const req = http.request(`${proxy.baseURL}${path}`, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.once("data", (first: Buffer) => {
+          chunks.push(first);
+          res.pause();
+          setTimeout(() => {
+            duringStall();
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.resume();
+          }, stallMs);
+        });
+        res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  it.each(["/responses", "/chat/completions"])("a stalled client holds the upstream back on %s instead of the proxy buffering the answer", async (path) => {
+    // About 40 MB of events: far more than the sockets buffer while the client stalls (about 10 MB here).
+    const deltaCount = 200_000;
+    const text = Array.from({ length: deltaCount }, (_, i) => `w${i % 10} `).join("");
+    backend.enqueue({ kind: "text", text, deltaCount });
+    let openDuringStall = -1;
+    const body = path === "/responses" ? { input: "big", stream: true } : { messages: [{ role: "user", content: "big" }], stream: true };
+    const received = await stallingRead(path, body, 1000, () => (openDuringStall = backend.openStreams()));
+    // Had the proxy read on while its client did not, the backend would have finished long before.
+    expect(openDuringStall).toBe(1);
+    // And nothing was lost once the client read again.
+    if (path === "/responses") {
+      expect(received.match(/event: response\.output_text\.delta/g)?.length).toBe(deltaCount);
+      expect(received).toContain("event: response.completed");
+    } else {
+      const content = received
+        .split("\n\n")
+        .filter((frame) => frame.startsWith("data: {"))
+        .map((frame) => (JSON.parse(frame.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "")
+        .join("");
+      expect(content).toBe(text);
+      expect(received.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    }
+  }, 30_000);
 });
 
 describe("usage visibility", () => {
