@@ -10,7 +10,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { NodeResponse } from "srvx/node";
-import { UpstreamEventReader, type ChunkDecoder } from "./codex/sse.js";
+import { SseEventQueue, UpstreamEventReader, type ChunkDecoder } from "./codex/sse.js";
 import { prematureClose } from "./codex/upstream-errors.js";
 import { NodeEventReader } from "./node-event-reader.js";
 import { incomingMessageOf } from "./node-fetch.js";
@@ -29,9 +29,18 @@ function nodeChunkDecoder(): ChunkDecoder {
 /**
  * The push pump: each upstream chunk's events become one write. When the
  * client reads slower than the upstream sends, the upstream is paused.
+ * Events of `verbatimTypes` (the relay would re-frame them unchanged) are
+ * passed as the upstream's bytes, without decoding or parsing them.
  */
-export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Readable {
+export function nodeRelayStream(
+  reader: NodeEventReader,
+  opened: OpenedStream,
+  relay: EventRelay,
+  onFinish: (outcome: StreamOutcome) => void,
+  verbatimTypes: readonly string[] = [],
+): Readable {
   const cursor = new RelayCursor(relay);
+  const verbatim = verbatimTypes.length > 0 && reader.startByteMode() ? new VerbatimFrames(verbatimTypes) : undefined;
   let finished = false;
   const finish = (outcome: StreamOutcome) => {
     finished = true;
@@ -49,9 +58,23 @@ export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, r
     },
   });
 
+  const out: Array<Buffer | string> = [];
+  const flushText = () => {
+    const text = cursor.take();
+    if (text) out.push(text);
+  };
+
   const pump = () => {
     if (finished) return;
+    // Events parsed before byte mode, then blocks, then a last frame the parser flushed at the end.
     cursor.addBuffered(reader, Infinity);
+    if (verbatim) {
+      for (let block = reader.takeBlock(); block && !cursor.terminal; block = reader.takeBlock()) {
+        flushText();
+        verbatim.relay(block, cursor, out);
+      }
+      cursor.addBuffered(reader, Infinity);
+    }
     let outcome: StreamOutcome | undefined;
     if (cursor.terminal) {
       // Nothing follows a terminal event: end now rather than wait for the socket.
@@ -65,12 +88,14 @@ export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, r
       cursor.end();
       outcome = { cancelled: false, error: prematureClose() };
     }
-    const text = cursor.take();
+    flushText();
+    let wantsMore = true;
+    for (const piece of out) wantsMore = stream.push(piece);
+    out.length = 0;
     if (outcome) {
-      if (text) stream.push(text);
       stream.push(null);
       finish(outcome);
-    } else if (text && !stream.push(text)) {
+    } else if (!wantsMore) {
       reader.pause();
     }
   };
@@ -79,6 +104,59 @@ export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, r
   reader.onProgress(pump);
   pump();
   return stream;
+}
+
+const LF = 10;
+
+/**
+ * Splits blocks of whole frames: frames whose first line is `event: <verbatim
+ * type>` are copied as bytes (runs of them as one slice); any other frame is
+ * parsed and handed to the cursor, whose relay may rewrite it.
+ */
+class VerbatimFrames {
+  private readonly prefixes: Buffer[];
+  private readonly parser = new SseEventQueue();
+
+  constructor(types: readonly string[]) {
+    this.prefixes = types.map((type) => Buffer.from(`event: ${type}\n`));
+  }
+
+  private isVerbatim(block: Buffer, at: number): boolean {
+    for (const prefix of this.prefixes) {
+      if (at + prefix.length > block.length) continue;
+      let i = 0;
+      while (i < prefix.length && block[at + i] === prefix[i]) i++;
+      if (i === prefix.length) return true;
+    }
+    return false;
+  }
+
+  /** Appends the output for `block` to `out`; stops after a terminal event. */
+  relay(block: Buffer, cursor: RelayCursor, out: Array<Buffer | string>): void {
+    let runStart = 0;
+    let at = 0;
+    while (at < block.length && !cursor.terminal) {
+      const end = frameEnd(block, at);
+      if (!this.isVerbatim(block, at)) {
+        if (at > runStart) out.push(block.subarray(runStart, at));
+        this.parser.feed(block.toString("utf8", at, end));
+        for (let raw = this.parser.take(); raw && !cursor.terminal; raw = this.parser.take()) cursor.add(raw);
+        const text = cursor.take();
+        if (text) out.push(text);
+        runStart = end;
+      }
+      at = end;
+    }
+    if (!cursor.terminal && runStart < block.length) out.push(runStart === 0 ? block : block.subarray(runStart));
+  }
+}
+
+/** The offset just after the blank line that ends the frame starting at `at` (blocks hold whole frames). */
+function frameEnd(block: Buffer, at: number): number {
+  for (let lf = block.indexOf(LF, at); lf !== -1; lf = block.indexOf(LF, lf + 1)) {
+    if (block[lf + 1] === LF) return lf + 2;
+  }
+  return block.length;
 }
 
 /** srvx's request keeps Node's IncomingMessage here. */
@@ -127,9 +205,9 @@ export const nodeStreamRuntime: StreamRuntime = {
     if (message) return new NodeEventReader(message, idleTimeoutMs, abortUpstream);
     return new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream, nodeChunkDecoder());
   },
-  eventResponse(reader, opened, relay, onFinish) {
+  eventResponse(reader, opened, relay, onFinish, verbatimTypes) {
     if (!(reader instanceof NodeEventReader)) return webStreamRuntime.eventResponse(reader, opened, relay, onFinish);
-    const body = nodeRelayStream(reader, opened, relay, onFinish);
+    const body = nodeRelayStream(reader, opened, relay, onFinish, verbatimTypes);
     // srvx's types list only web bodies, but its Node adapter pipes a body with `.pipe` into the ServerResponse.
     return new NodeResponse(body as unknown as ReadableStream<Uint8Array>, { status: 200, headers: SSE_HEADERS });
   },

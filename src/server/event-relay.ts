@@ -212,8 +212,12 @@ export async function streamUpstream(request: Request, ctx: RouteContext, body: 
 export interface StreamRuntime {
   readBody: BodyReader;
   eventReader(upstream: Response, idleTimeoutMs: number, abortUpstream: () => void): EventReader;
-  /** The 200 event-stream response for a relayed stream. */
-  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Response;
+  /**
+   * The 200 event-stream response for a relayed stream. `verbatimTypes`: event
+   * types the relay passes on unchanged and without side effects, which a
+   * runtime may copy as bytes without calling the relay.
+   */
+  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void, verbatimTypes?: readonly string[]): Response;
 }
 
 export const webStreamRuntime: StreamRuntime = {

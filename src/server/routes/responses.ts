@@ -25,6 +25,17 @@ function errorFrame(error: ProxyError): string {
   return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param, error: error.toBody().error }));
 }
 
+/**
+ * The bulk of a stream, relayed unchanged by ResponsesRelay and with no effect
+ * on its state: the Node runtime copies these frames as the upstream's bytes.
+ */
+export const VERBATIM_TYPES = [
+  "response.output_text.delta",
+  "response.reasoning_summary_text.delta",
+  "response.reasoning_text.delta",
+  "response.function_call_arguments.delta",
+] as const;
+
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
   private readonly collector = new OutputCollector();
@@ -91,5 +102,5 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
+  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model), VERBATIM_TYPES);
 }
