@@ -12,10 +12,11 @@
  * BENCH_PROFILE=1 (proxy --cpu-prof), BENCH_PIN=0 (no CPU pinning).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEventData, UpstreamEventReader } from "../src/codex/sse.js";
 import type { UpstreamEvent } from "../src/codex/events.js";
@@ -212,11 +213,19 @@ async function main(): Promise<void> {
   children.push(floor);
   const floorUrl = JSON.parse(await firstLine(floor, (l) => l.startsWith("{"), "pipe proxy")).url as string;
 
+  // A stored login, as a user has after `codex-proxy login`: the credential file is on every request's path.
+  const home = mkdtempSync(path.join(os.tmpdir(), "codex-proxy-bench-"));
+  execFileSync(process.execPath, ["bin/codex-proxy.mjs", "login", "--access-token", fakeJwt(), "--refresh-token", "rt_bench_refresh_token"], {
+    cwd: root,
+    env: { ...process.env, CODEX_PROXY_HOME: home },
+    stdio: "ignore",
+  });
+
   const port = await freePort();
   const proxyArgs = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []), "bin/codex-proxy.mjs", "serve", "--port", String(port)];
   const proxy = spawn(process.execPath, proxyArgs, {
     cwd: root,
-    env: { ...process.env, ACCESS_TOKEN: fakeJwt(), CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: os.tmpdir() },
+    env: { ...process.env, CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: home },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(proxy);
@@ -324,6 +333,7 @@ async function main(): Promise<void> {
   proxy.kill("SIGTERM");
   fake.kill("SIGTERM");
   floor.kill("SIGTERM");
+  rmSync(home, { recursive: true, force: true });
   agent.destroy();
 
   const report = {

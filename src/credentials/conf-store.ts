@@ -1,8 +1,10 @@
 /**
  * The Node credential store: one JSON file (conf, project `codex-proxy`)
- * written atomically with mode 0600, read fresh on every access so that
- * tokens rotated by another process are seen. A lock file next to it makes
- * refreshes exclusive across processes.
+ * written atomically with mode 0600. A lock file next to it makes refreshes
+ * exclusive across processes, and the file is read fresh under that lock, so
+ * a refresh always starts from the newest refresh token. Outside the lock a
+ * read is reused for up to a second: conf reads synchronously, and once per
+ * request was a file read and parse on every request's path.
  */
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,6 +22,8 @@ export class CredentialFileError extends Error {}
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
 const LOCK_POLL_MS = 25;
+/** How long a read is reused outside the lock; an access token rotated elsewhere stays valid far longer. */
+const REUSE_READ_MS = 1000;
 
 export interface ConfStoreOptions {
   /** Directory of the file (CODEX_PROXY_HOME); conf's per-user default when absent. */
@@ -28,6 +32,7 @@ export interface ConfStoreOptions {
 
 export class ConfCredentialStore implements CredentialStore {
   private readonly conf: Conf<StoreShape>;
+  private lastRead: { at: number; credentials: StoredCredentials | undefined } | undefined;
 
   constructor(options: ConfStoreOptions = {}) {
     try {
@@ -66,16 +71,23 @@ export class ConfCredentialStore implements CredentialStore {
   }
 
   async get(): Promise<StoredCredentials | undefined> {
-    const credentials = this.read("credentials");
-    return credentials && typeof credentials.accessToken === "string" ? credentials : undefined;
+    const now = Date.now();
+    if (!this.lastRead || now - this.lastRead.at >= REUSE_READ_MS) {
+      const credentials = this.read("credentials");
+      this.lastRead = { at: now, credentials: credentials && typeof credentials.accessToken === "string" ? credentials : undefined };
+    }
+    return this.lastRead.credentials;
   }
 
   async set(credentials: StoredCredentials): Promise<void> {
     // JSON drops undefined fields, which is how a cleared field is removed.
-    this.conf.set("credentials", JSON.parse(JSON.stringify(credentials)) as StoredCredentials);
+    const stored = JSON.parse(JSON.stringify(credentials)) as StoredCredentials;
+    this.lastRead = undefined;
+    this.conf.set("credentials", stored);
   }
 
   async clear(): Promise<void> {
+    this.lastRead = undefined;
     this.conf.delete("credentials");
   }
 
@@ -107,6 +119,8 @@ export class ConfCredentialStore implements CredentialStore {
         await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       }
     }
+    // Another process may have refreshed while we waited: read the file itself.
+    this.lastRead = undefined;
     try {
       return await fn();
     } finally {
