@@ -29,17 +29,12 @@ function nodeChunkDecoder(): ChunkDecoder {
 /**
  * The push pump: each upstream chunk's events become one write. When the
  * client reads slower than the upstream sends, the upstream is paused.
- * Events of `verbatimTypes` (the relay would re-frame them unchanged) are
- * passed as the upstream's bytes, without decoding or parsing them.
+ * Frames of the relay's verbatim types pass as the upstream's bytes, without
+ * being decoded or parsed.
  */
-export function nodeRelayStream(
-  reader: NodeEventReader,
-  opened: OpenedStream,
-  relay: EventRelay,
-  onFinish: (outcome: StreamOutcome) => void,
-  verbatimTypes: readonly string[] = [],
-): Readable {
+export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Readable {
   const cursor = new RelayCursor(relay);
+  const verbatimTypes = relay.shortcuts?.verbatim ?? [];
   const verbatim = verbatimTypes.length > 0 && reader.startByteMode() ? new VerbatimFrames(verbatimTypes) : undefined;
   let finished = false;
   const finish = (outcome: StreamOutcome) => {
@@ -205,9 +200,9 @@ export const nodeStreamRuntime: StreamRuntime = {
     if (message) return new NodeEventReader(message, idleTimeoutMs, abortUpstream);
     return new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream, nodeChunkDecoder());
   },
-  eventResponse(reader, opened, relay, onFinish, verbatimTypes) {
+  eventResponse(reader, opened, relay, onFinish) {
     if (!(reader instanceof NodeEventReader)) return webStreamRuntime.eventResponse(reader, opened, relay, onFinish);
-    const body = nodeRelayStream(reader, opened, relay, onFinish, verbatimTypes);
+    const body = nodeRelayStream(reader, opened, relay, onFinish);
     // srvx's types list only web bodies, but its Node adapter pipes a body with `.pipe` into the ServerResponse.
     return new NodeResponse(body as unknown as ReadableStream<Uint8Array>, { status: 200, headers: SSE_HEADERS });
   },

@@ -19,6 +19,19 @@ export interface EventRelay {
   onEnd(): string;
   /** Reading failed (idle timeout, broken connection); text that tells the client. */
   onError(error: ProxyError): string;
+  /** Frames a runtime reading bytes may handle without `onEvent` (the Node runtime does). */
+  readonly shortcuts?: FrameShortcuts;
+}
+
+/**
+ * What a relay does with the bulk of a stream, said so that a runtime can do
+ * it on the upstream's bytes, without decoding and parsing each frame.
+ * (Tried for chat too: finding the `delta` literal in the bytes was slower
+ * than decoding the block and parsing it, 1.74 vs 1.38 ms per 2,000 events.)
+ */
+export interface FrameShortcuts {
+  /** Event types the relay passes on exactly as they came, with no effect on its state. */
+  verbatim: readonly string[];
 }
 
 export interface StreamOutcome {
@@ -212,12 +225,8 @@ export async function streamUpstream(request: Request, ctx: RouteContext, body: 
 export interface StreamRuntime {
   readBody: BodyReader;
   eventReader(upstream: Response, idleTimeoutMs: number, abortUpstream: () => void): EventReader;
-  /**
-   * The 200 event-stream response for a relayed stream. `verbatimTypes`: event
-   * types the relay passes on unchanged and without side effects, which a
-   * runtime may copy as bytes without calling the relay.
-   */
-  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void, verbatimTypes?: readonly string[]): Response;
+  /** The 200 event-stream response for a relayed stream. */
+  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Response;
 }
 
 export const webStreamRuntime: StreamRuntime = {

@@ -12,7 +12,7 @@ import { UpstreamEventReader, webChunkDecoder } from "../../src/codex/sse.js";
 import { NodeEventReader } from "../../src/node-event-reader.js";
 import { nodeRelayStream } from "../../src/node-relay.js";
 import { openEventStream, relayEvents } from "../../src/server/event-relay.js";
-import { ResponsesRelay, VERBATIM_TYPES } from "../../src/server/routes/responses.js";
+import { ResponsesRelay } from "../../src/server/routes/responses.js";
 import { ChatRelay } from "../../src/server/routes/chat-completions.js";
 import { ChatStreamTranslator } from "../../src/translate/chat-response.js";
 import { fixtureText } from "../helpers/fixtures.js";
@@ -60,7 +60,7 @@ async function throughNode(kind: RelayKind, chunks: Buffer[]): Promise<string> {
     message.end();
   })();
   const opened = await openEventStream(reader);
-  return readAll(nodeRelayStream(reader, opened, newRelay(kind), () => {}, kind === "responses" ? VERBATIM_TYPES : []));
+  return readAll(nodeRelayStream(reader, opened, newRelay(kind), () => {}));
 }
 
 async function throughWeb(kind: RelayKind, text: string): Promise<string> {
@@ -96,6 +96,21 @@ describe("Node relay against the web relay", () => {
     const odd = text.replace(firstDelta, `${firstDelta}\nid: 42`);
     const out = await throughNode("responses", pieces(Buffer.from(odd), [13]));
     expect(out).toContain(`${firstDelta}\nid: 42\n\n`);
+  });
+
+  it("chat deltas with escapes, multi-byte text split across chunks and a spaced field come out as on the web path", async () => {
+    const text = fixtureText("text-answer.sse")
+      .replace('"delta":"The capital"', '"delta":"Th\\"e \\\\ \\"capital\\" 🇫🇷 é"')
+      .replace('"delta":" of France"', '"delta": " of France"');
+    const expected = parseSse(await throughWeb("chat", text));
+    const content = expected
+      .filter((e) => e.data.startsWith("{"))
+      .map((e) => (JSON.parse(e.data) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "")
+      .join("");
+    expect(content).toContain('Th"e \\ "capital" 🇫🇷 é of France');
+    for (const sizes of [[1], [3, 5], [1 << 20]]) {
+      expect(parseSse(await throughNode("chat", pieces(Buffer.from(text), sizes)))).toEqual(expected);
+    }
   });
 
   it("copes with CRLF line ends by leaving the framing to the parser", async () => {

@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay, type FrameShortcuts } from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -25,19 +25,12 @@ function errorFrame(error: ProxyError): string {
   return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param, error: error.toBody().error }));
 }
 
-/**
- * The bulk of a stream, relayed unchanged by ResponsesRelay and with no effect
- * on its state: the Node runtime copies these frames as the upstream's bytes.
- */
-export const VERBATIM_TYPES = [
-  "response.output_text.delta",
-  "response.reasoning_summary_text.delta",
-  "response.reasoning_text.delta",
-  "response.function_call_arguments.delta",
-] as const;
-
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
+  /** The bulk of a stream passes unchanged and leaves the collector alone: the Node runtime copies these frames as bytes. */
+  readonly shortcuts: FrameShortcuts = {
+    verbatim: ["response.output_text.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta", "response.function_call_arguments.delta"],
+  };
   private readonly collector = new OutputCollector();
   private terminal = false;
 
@@ -102,5 +95,5 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model), VERBATIM_TYPES);
+  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
 }
