@@ -4,6 +4,7 @@
  * Without a TTY and without the needed flags it fails fast, never hangs.
  */
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import { isCancel, password, spinner, text } from "@clack/prompts";
 import { Command } from "commander";
 import open from "open";
@@ -68,9 +69,9 @@ async function fromPrompts(now: number): Promise<StoredCredentials> {
 }
 
 /** Reads one line from stdin (a pasted redirect URL) until `signal` aborts. */
-function pastedLine(signal: AbortSignal): Promise<string | undefined> {
+function pastedLine(signal: AbortSignal, out: Writable): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+    const rl = createInterface({ input: process.stdin, output: out, terminal: false });
     rl.question("Or paste the URL your browser was redirected to: ", { signal }, (answer) => {
       rl.close();
       resolve(answer);
@@ -82,8 +83,11 @@ function pastedLine(signal: AbortSignal): Promise<string | undefined> {
   });
 }
 
-/** Performs a login and returns the credentials, without storing them. */
-export async function obtainLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<StoredCredentials> {
+/**
+ * Performs a login and returns the credentials, without storing them.
+ * Instructions go to `out`: stderr when the caller's stdout is for JSON.
+ */
+export async function obtainLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now, out: Writable = process.stdout): Promise<StoredCredentials> {
   const config = loadConfig(env);
   const fetchImpl = globalThis.fetch.bind(globalThis);
 
@@ -103,14 +107,14 @@ export async function obtainLogin(options: LoginOptions, env: EnvRecord = proces
     }
     // One refresh forks an independent chain, so the Codex CLI and this tool never rotate the same token.
     const tokens = await requestRefresh(fetchImpl, config.authIssuer, imported.refreshToken!);
-    process.stdout.write(`Imported ${file} and refreshed once: this tool now holds its own token chain.\n`);
+    out.write(`Imported ${file} and refreshed once: this tool now holds its own token chain.\n`);
     return credentialsFromTokens(tokens, now(), imported);
   }
   if (options.device) {
     const tokens = await runDeviceLogin({
       issuer: config.authIssuer,
       fetch: fetchImpl,
-      onCode: (url, code) => process.stdout.write(`Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`),
+      onCode: (url, code) => out.write(`Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`),
     });
     return credentialsFromTokens(tokens, now());
   }
@@ -120,19 +124,19 @@ export async function obtainLogin(options: LoginOptions, env: EnvRecord = proces
   const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
   const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",").map(Number).filter((p) => Number.isInteger(p) && p >= 0);
   const pasteAbort = new AbortController();
-  const spin = tty ? spinner() : undefined;
+  const spin = tty ? spinner({ output: out }) : undefined;
   try {
     const tokens = await runBrowserLogin({
       issuer: config.authIssuer,
       fetch: fetchImpl,
       ports: ports?.length ? ports : undefined,
       timeoutMs,
-      pastedRedirect: tty ? pastedLine(pasteAbort.signal) : undefined,
+      pastedRedirect: tty ? pastedLine(pasteAbort.signal, out) : undefined,
       onUrl: async (url) => {
         // Plain, on its own line: copyable by hand and readable by scripts.
-        process.stdout.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
+        out.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
         if (options.browser !== false) {
-          await open(url).catch(() => process.stdout.write("(Could not open a browser: open the URL above yourself.)\n"));
+          await open(url).catch(() => out.write("(Could not open a browser: open the URL above yourself.)\n"));
         }
         spin?.start("Waiting for the browser sign-in");
       },

@@ -43,7 +43,8 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     // Check the URL and key before spending a login on a Worker that cannot take it.
     await fetchWorkerStatus(url, key);
     // A fresh chain that only the Worker will hold: nothing is written locally.
-    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env);
+    // With --json, stdout carries only the JSON: the sign-in instructions go to stderr.
+    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, Date.now, options.json ? process.stderr : process.stdout);
   } else {
     credentials = await store!.get();
     if (!credentials) {

@@ -96,6 +96,17 @@ describe("push-credentials and status --worker-url", () => {
     expect(chat.status).toBe(200);
   });
 
+  it("push-credentials --login --device --json prints only JSON on stdout, the sign-in steps on stderr", async () => {
+    const home = tempHome();
+    const pushed = await runCli(["push-credentials", "--login", "--device", "--json", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ type: "oauth", hasCredentials: true });
+    expect(pushed.stderr).toMatch(/enter the code/);
+  });
+
   it("says clearly when the key is wrong, the URL is bad, nothing answers or the answer is not JSON", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
