@@ -10,6 +10,13 @@ import { CALLBACK_PORTS } from "./constants.js";
 import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { createPkce, randomToken } from "./pkce.js";
 
+/**
+ * Asks the user for the redirect URL their browser ended on. `check` says why
+ * an answer cannot be used (ask again) or returns undefined for a usable one.
+ * Resolves with a usable answer, or undefined when `signal` ends the asking.
+ */
+export type PasteRedirect = (check: (pasted: string) => string | undefined, signal: AbortSignal) => Promise<string | undefined>;
+
 export interface BrowserLoginOptions {
   issuer: string;
   fetch: typeof fetch;
@@ -18,8 +25,8 @@ export interface BrowserLoginOptions {
   timeoutMs: number;
   /** Called with the authorize URL once the listener is up: print it, open the browser. */
   onUrl: (url: string) => void | Promise<void>;
-  /** Resolves with a redirect URL the user pasted (optional). */
-  pastedRedirect?: Promise<string | undefined>;
+  /** Offers to take a pasted redirect URL (a browser on another machine). */
+  pasteRedirect?: PasteRedirect;
   signal?: AbortSignal;
 }
 
@@ -94,25 +101,37 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
   const redirectUri = `http://localhost:${port}/auth/callback`;
   const timer = setTimeout(() => settle.reject(new LoginError(`Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`)), options.timeoutMs);
   options.signal?.addEventListener("abort", () => settle.reject(new LoginError("Login aborted.")), { once: true });
-  options.pastedRedirect?.then((pasted) => {
-    if (!pasted) return;
+  // A mistyped or stale paste is explained and asked again; only a usable URL (a code, or the issuer's error) ends the login.
+  const pasteAbort = new AbortController();
+  const checkPasted = (pasted: string): string | undefined => {
+    let url: URL;
     try {
-      const url = new URL(pasted.trim());
-      if (url.searchParams.get("state") !== state) return settle.reject(new LoginError("The pasted URL belongs to a different login attempt (state mismatch)."));
-      const code = url.searchParams.get("code");
-      if (code) settle.resolve(code);
-      else settle.reject(new LoginError(describeCallbackError(url.searchParams.get("error") ?? "no code", url.searchParams.get("error_description"))));
+      url = new URL(pasted.trim());
     } catch {
-      settle.reject(new LoginError("That is not a URL. Paste the whole address the browser was redirected to."));
+      return "That is not a URL: paste the whole address the browser was redirected to (http://localhost:…/auth/callback?code=…).";
     }
-  });
-
+    if (url.searchParams.get("error")) return undefined;
+    if (url.searchParams.get("state") !== state) return "That URL belongs to a different login attempt (state mismatch): paste the one from this login.";
+    if (!url.searchParams.get("code")) return "That URL carries no authorization code: paste the address the browser ended on after signing in.";
+    return undefined;
+  };
   try {
     await options.onUrl(buildAuthorizeUrl(options.issuer, redirectUri, pkce.challenge, state));
+    options.pasteRedirect?.(checkPasted, pasteAbort.signal).then(
+      (pasted) => {
+        if (!pasted || checkPasted(pasted)) return;
+        const url = new URL(pasted.trim());
+        const error = url.searchParams.get("error");
+        if (error) settle.reject(new LoginError(describeCallbackError(error, url.searchParams.get("error_description"))));
+        else settle.resolve(url.searchParams.get("code")!);
+      },
+      () => {},
+    );
     const code = await codePromise;
     return await exchangeCode(options.fetch, options.issuer, code, redirectUri, pkce.verifier);
   } finally {
     clearTimeout(timer);
+    pasteAbort.abort();
     server.closeAllConnections();
     server.close();
   }

@@ -5,10 +5,10 @@
  */
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
-import { isCancel, password, spinner, text } from "@clack/prompts";
+import { isCancel, password, text } from "@clack/prompts";
 import { Command } from "commander";
 import open from "open";
-import { runBrowserLogin } from "../auth/browser-login.js";
+import { runBrowserLogin, type PasteRedirect } from "../auth/browser-login.js";
 import { defaultCodexAuthPath, readCodexAuthFile } from "../auth/codex-import.js";
 import { runDeviceLogin } from "../auth/device-login.js";
 import { readIdentity } from "../auth/jwt.js";
@@ -68,19 +68,28 @@ async function fromPrompts(now: number): Promise<StoredCredentials> {
   return fromFlags({ accessToken, refreshToken, expiresAt, accountId }, now);
 }
 
-/** Reads one line from stdin (a pasted redirect URL) until `signal` aborts. */
-function pastedLine(signal: AbortSignal, out: Writable): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: out, terminal: false });
-    rl.question("Or paste the URL your browser was redirected to: ", { signal }, (answer) => {
-      rl.close();
-      resolve(answer);
+/** Reads pasted redirect URLs from stdin, explaining and asking again until one is usable or `signal` aborts. */
+function askForPastedRedirect(out: Writable): PasteRedirect {
+  return (check, signal) =>
+    new Promise((resolve) => {
+      const rl = createInterface({ input: process.stdin, output: out, terminal: false });
+      const finish = (answer: string | undefined) => {
+        // Resolve before closing: the close handler below resolves with nothing (stdin ended).
+        resolve(answer);
+        rl.close();
+      };
+      signal.addEventListener("abort", () => finish(undefined), { once: true });
+      rl.on("close", () => resolve(undefined));
+      const ask = () =>
+        rl.question("If the browser is on another machine, paste the address it ended on here: ", { signal }, (answer) => {
+          if (!answer.trim()) return ask();
+          const problem = check(answer);
+          if (!problem) return finish(answer);
+          out.write(`${problem}\n`);
+          ask();
+        });
+      ask();
     });
-    signal.addEventListener("abort", () => {
-      rl.close();
-      resolve(undefined);
-    }, { once: true });
-  });
 }
 
 /**
@@ -123,32 +132,23 @@ export async function obtainLogin(options: LoginOptions, env: EnvRecord = proces
   if (!tty && options.browser !== false) throw new UsageError(`No terminal and no browser to open. ${NEEDED_FLAGS}`);
   const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
   const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",").map(Number).filter((p) => Number.isInteger(p) && p >= 0);
-  const pasteAbort = new AbortController();
-  const spin = tty ? spinner({ output: out }) : undefined;
-  try {
-    const tokens = await runBrowserLogin({
-      issuer: config.authIssuer,
-      fetch: fetchImpl,
-      ports: ports?.length ? ports : undefined,
-      timeoutMs,
-      pastedRedirect: tty ? pastedLine(pasteAbort.signal, out) : undefined,
-      onUrl: async (url) => {
-        // Plain, on its own line: copyable by hand and readable by scripts.
-        out.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
-        if (options.browser !== false) {
-          await open(url).catch(() => out.write("(Could not open a browser: open the URL above yourself.)\n"));
-        }
-        spin?.start("Waiting for the browser sign-in");
-      },
-    });
-    spin?.stop("Signed in");
-    return credentialsFromTokens(tokens, now());
-  } catch (error) {
-    spin?.stop("Login failed");
-    throw error;
-  } finally {
-    pasteAbort.abort();
-  }
+  // No spinner: its redraws would wipe a URL being pasted at the prompt.
+  const tokens = await runBrowserLogin({
+    issuer: config.authIssuer,
+    fetch: fetchImpl,
+    ports: ports?.length ? ports : undefined,
+    timeoutMs,
+    pasteRedirect: tty ? askForPastedRedirect(out) : undefined,
+    onUrl: async (url) => {
+      // Plain, on its own line: copyable by hand and readable by scripts.
+      out.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
+      if (options.browser !== false) {
+        await open(url).catch(() => out.write("(Could not open a browser: open the URL above yourself.)\n"));
+      }
+      out.write(`Waiting for the sign-in (up to ${Math.round(timeoutMs / 1000)} s).\n`);
+    },
+  });
+  return credentialsFromTokens(tokens, now());
 }
 
 export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {

@@ -179,6 +179,26 @@ describe("login --device and browser PKCE", () => {
     expectNoSecrets(cli.output(), stored(home).accessToken, stored(home).refreshToken);
   });
 
+  it("in a terminal, takes a pasted redirect URL, asking again after a wrong one", async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) }, { terminal: true });
+    const [authorizeUrl] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?[^\s]+/, 5000);
+    await cli.waitFor(/paste the address it ended on here/, 5000);
+    // The browser is elsewhere: its redirect to localhost never reaches us, the user copies it instead.
+    const authorize = await fetch(authorizeUrl, { redirect: "manual" });
+    const redirect = authorize.headers.get("location")!;
+    cli.child.stdin.write("not a url\n");
+    await cli.waitFor(/That is not a URL/, 5000);
+    cli.child.stdin.write(redirect.replace(/state=[^&]+/, "state=stale") + "\n");
+    await cli.waitFor(/different login attempt/, 5000);
+    cli.child.stdin.write(redirect + "\n");
+    const code = await Promise.race([cli.exited, new Promise((r) => setTimeout(() => r("hung"), 5000))]);
+    expect(code, JSON.stringify(cli.output().slice(-1500))).toBe(0);
+    expect(cli.output()).toMatch(/Logged in as ada@example\.com/);
+    expect(stored(home)).toMatchObject({ email: "ada@example.com", accountId: "acct_fake_123" });
+  });
+
   it("times out with a clear message", async () => {
     const port = await freePort();
     const result = await runCli(["login", "--no-browser", "--timeout", "1"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });

@@ -1,4 +1,4 @@
-/** Runs the built CLI (`bin/codex-proxy.mjs`) the way a user does, with no TTY. */
+/** Runs the built CLI (`bin/codex-proxy.mjs`) the way a user does: with no TTY, or in a pseudo-terminal. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
@@ -46,8 +46,17 @@ export interface RunningCli {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string | undefined>): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+const shellQuote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Starts the CLI; with `terminal`, inside a pseudo-terminal made by util-linux
+ * `script`, so that it sees a TTY on stdin and stdout (its output then has CRLF line ends).
+ */
+export function startCli(args: string[], env: Record<string, string | undefined>, options: { terminal?: boolean } = {}): RunningCli {
+  const command = [process.execPath, BIN, ...args];
+  const child = options.terminal
+    ? spawn("script", ["-qfec", command.map(shellQuote).join(" "), "/dev/null"], { env: cliEnv({ TERM: "dumb", ...env }), stdio: ["pipe", "pipe", "pipe"] })
+    : spawn(command[0]!, command.slice(1), { env: cliEnv(env), stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   const listeners: Array<() => void> = [];
   const onData = (c: Buffer) => {
