@@ -179,6 +179,23 @@ describe("login --device and browser PKCE", () => {
     expectNoSecrets(cli.output(), stored(home).accessToken, stored(home).refreshToken);
   });
 
+  it("login --manual in a terminal asks for the tokens with masked prompts and stores them", async () => {
+    const home = tempHome();
+    const claims = { exp: Math.floor(Date.now() / 1000) + 86400, "https://api.openai.com/auth": { chatgpt_account_id: "acct_manual" } };
+    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
+    const refresh = "rt_manual_refresh_token_value";
+    const cli = startCli(["login", "--manual"], { CODEX_PROXY_HOME: home }, { terminal: true });
+    await cli.waitFor(/Access token/, 5000);
+    cli.child.stdin.write(`${access}\r`);
+    await cli.waitFor(/Refresh token/, 5000);
+    cli.child.stdin.write(`${refresh}\r`);
+    const code = await Promise.race([cli.exited, new Promise((r) => setTimeout(() => r("hung"), 5000))]);
+    expect(code, JSON.stringify(cli.output().slice(-800))).toBe(0);
+    expect(cli.output()).toMatch(/Logged in\. The access token expires in 23 hours/);
+    expect(stored(home)).toMatchObject({ accessToken: access, refreshToken: refresh, accountId: "acct_manual" });
+    expectNoSecrets(cli.output(), access, refresh);
+  });
+
   it("in a terminal, takes a pasted redirect URL, asking again after a wrong one", async () => {
     const home = tempHome();
     const port = await freePort();

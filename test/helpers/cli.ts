@@ -55,7 +55,8 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
 export function startCli(args: string[], env: Record<string, string | undefined>, options: { terminal?: boolean } = {}): RunningCli {
   const command = [process.execPath, BIN, ...args];
   const child = options.terminal
-    ? spawn("script", ["-qfec", command.map(shellQuote).join(" "), "/dev/null"], { env: cliEnv({ TERM: "dumb", ...env }), stdio: ["pipe", "pipe", "pipe"] })
+    ? // A terminal size, or prompts wrap at every character of a 0-column terminal.
+      spawn("script", ["-qfec", `stty cols 120 rows 40; ${command.map(shellQuote).join(" ")}`, "/dev/null"], { env: cliEnv({ TERM: "dumb", ...env }), stdio: ["pipe", "pipe", "pipe"] })
     : spawn(command[0]!, command.slice(1), { env: cliEnv(env), stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   const listeners: Array<() => void> = [];
