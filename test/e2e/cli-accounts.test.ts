@@ -137,6 +137,25 @@ describe("login --import", () => {
     expect(stored(home).refreshToken).toBe(tokens.refresh_token);
   });
 
+  it("imports CLIProxyAPI's flat per-account file, and explains an API-key login it cannot import", async () => {
+    const tokens = oauth.issueTokens();
+    const home = tempHome();
+    const dir = tempHome("cli-proxy-api-");
+    const file = path.join(dir, "codex-ada@example.com.json");
+    const expired = new Date(Date.now() + 3600_000).toISOString();
+    writeFileSync(file, JSON.stringify({ ...tokens, account_id: "acct_fake_123", last_refresh: new Date().toISOString(), email: "ada@example.com", type: "codex", expired }), { mode: 0o600 });
+    const result = await runCli(["login", "--import", file, "--no-refresh"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(result.code, result.stderr).toBe(0);
+    expect(stored(home)).toMatchObject({ refreshToken: tokens.refresh_token, accountId: "acct_fake_123", email: "ada@example.com" });
+
+    const apiKey = path.join(dir, "auth.json");
+    writeFileSync(apiKey, JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-test-not-a-real-key" }));
+    const refused = await runCli(["login", "--import", apiKey], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/API-key login, not a ChatGPT one/);
+    expect(refused.stderr).not.toContain("sk-test-not-a-real-key");
+  });
+
   it("explains a missing auth.json", async () => {
     const result = await runCli(["login", "--import"], { CODEX_PROXY_HOME: tempHome(), CODEX_HOME: tempHome("empty-") });
     expect(result.code).not.toBe(0);
