@@ -1,30 +1,16 @@
 /**
- * The Node stream runtime: upstream bodies read from the IncomingMessage, and
- * relayed streams sent as a Node Readable that srvx pipes straight into the
- * ServerResponse. On Node 20 this skips four web-stream hops per stream
- * (Readable.toWeb, the reader, our ReadableStream, srvx's reader) and the
- * promise per chunk each of them costs; see bench/README or the README's
- * performance section for the numbers.
+ * The Node relay: events from a NodeEventReader become a Node Readable that
+ * srvx pipes straight into the ServerResponse. Compared with the web relay it
+ * skips four web-stream hops per stream (Readable.toWeb, its reader, our
+ * ReadableStream, srvx's reader) and a promise per chunk; on /v1/responses
+ * the bulk of the frames pass as the upstream's own bytes. The README's
+ * performance section has the numbers.
  */
-import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
-import { NodeResponse } from "srvx/node";
-import { SseEventQueue, UpstreamEventReader, type ChunkDecoder } from "./codex/sse.js";
+import { SseEventQueue } from "./codex/sse.js";
 import { prematureClose } from "./codex/upstream-errors.js";
-import { NodeEventReader } from "./node-event-reader.js";
-import { incomingMessageOf } from "./node-fetch.js";
-import { readLimited, tooLarge } from "./server/body.js";
-import { ProxyError } from "./server/errors.js";
-import { RelayCursor, SSE_HEADERS, webStreamRuntime, type EventRelay, type OpenedStream, type StreamOutcome, type StreamRuntime } from "./server/event-relay.js";
-
-function nodeChunkDecoder(): ChunkDecoder {
-  const decoder = new StringDecoder("utf8");
-  return {
-    write: (chunk) => decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    end: () => decoder.end(),
-  };
-}
+import type { NodeEventReader } from "./node-event-reader.js";
+import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } from "./server/event-relay.js";
 
 /**
  * The push pump: each upstream chunk's events become one write. When the
@@ -153,57 +139,3 @@ function frameEnd(block: Buffer, at: number): number {
   }
   return block.length;
 }
-
-/** srvx's request keeps Node's IncomingMessage here. */
-function incomingRequestOf(request: Request): IncomingMessage | undefined {
-  return (request as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
-}
-
-/** Reads the body from the IncomingMessage itself: srvx's web body costs a stream and a promise per chunk. */
-function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const message = incomingRequestOf(request);
-  if (!message || request.bodyUsed || message.readableEnded) return readLimited(request, maxBytes);
-  const declared = Number(message.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = () => {
-      message.off("data", onData).off("end", onEnd).off("close", onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        stop();
-        message.pause();
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      stop();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    };
-    const onClose = () => {
-      stop();
-      reject(new ProxyError(499, "Client closed the request", { type: "client_closed", code: "client_closed" }));
-    };
-    message.on("data", onData).once("end", onEnd).once("close", onClose);
-  });
-}
-
-export const nodeStreamRuntime: StreamRuntime = {
-  readBody: readNodeBody,
-  eventReader(upstream, idleTimeoutMs, abortUpstream) {
-    const message = incomingMessageOf(upstream);
-    if (message) return new NodeEventReader(message, idleTimeoutMs, abortUpstream);
-    return new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream, nodeChunkDecoder());
-  },
-  eventResponse(reader, opened, relay, onFinish) {
-    if (!(reader instanceof NodeEventReader)) return webStreamRuntime.eventResponse(reader, opened, relay, onFinish);
-    const body = nodeRelayStream(reader, opened, relay, onFinish);
-    // srvx's types list only web bodies, but its Node adapter pipes a body with `.pipe` into the ServerResponse.
-    return new NodeResponse(body as unknown as ReadableStream<Uint8Array>, { status: 200, headers: SSE_HEADERS });
-  },
-};

@@ -4,7 +4,7 @@
  */
 import { toNodeHandler } from "h3/node";
 import { createNodeFetch } from "./node-fetch.js";
-import { nodeStreamRuntime } from "./node-relay.js";
+import { nodeStreamRuntime } from "./node-runtime.js";
 import { listen, type Listener } from "listhen";
 import { createApp, type AppDeps } from "./server/app.js";
 

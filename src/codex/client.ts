@@ -5,7 +5,7 @@
  */
 import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
-import { ProxyError } from "../server/errors.js";
+import { clientClosed, ProxyError } from "../server/errors.js";
 import type { Logger } from "../server/logging.js";
 import { VERSION } from "../version.js";
 import type { RateLimitTracker } from "./rate-limits.js";
@@ -108,7 +108,7 @@ export class CodexClient {
       try {
         response = await this.fetchWithTimeout(url, { ...init, headers: this.headers(auth, accept, options.sessionId) }, options.signal);
       } catch (error) {
-        if (options.signal?.aborted) throw new ProxyError(499, "Client closed the request", { type: "client_closed", code: "client_closed" });
+        if (options.signal?.aborted) throw clientClosed();
         if (error instanceof ProxyError) throw error;
         if (attempt < MAX_RETRIES) {
           this.deps.logger.warn("upstream connection failed, retrying", { attempt: attempt + 1, reason: errorName(error) });

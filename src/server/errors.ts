@@ -63,6 +63,11 @@ export function invalidRequest(message: string, param: string | null = null, cod
   return new ProxyError(400, message, { param, code });
 }
 
+/** The client went away before the answer; nobody reads this, but logs and outcomes name it. */
+export function clientClosed(): ProxyError {
+  return new ProxyError(499, "Client closed the request", { type: "client_closed", code: "client_closed" });
+}
+
 export function toProxyError(error: unknown): ProxyError {
   if (error instanceof ProxyError) return error;
   return new ProxyError(500, "Internal proxy error", { type: "server_error", code: "internal_error" });
