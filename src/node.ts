@@ -25,8 +25,11 @@ export class PortInUseError extends Error {}
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const upstream = createNodeFetch();
   const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options });
+  const portInUse = () => new PortInUseError(`Port ${options.port} on ${options.host} is already in use. Choose another with --port or PORT.`);
   const listener: Listener = await listen(toNodeHandler(app), {
-    port: { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
+    // Port 0 asks for any free port. Without `random`, get-port-please reads 0 as "unset" and
+    // takes 3000, so two `serve --port 0` could both pick 3000 and one crashed.
+    port: options.port === 0 ? { port: 0, random: true } : { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
     hostname: options.host,
     showURL: false,
     open: false,
@@ -35,11 +38,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     isTest: true, // keeps listhen quiet; we print our own banner
     autoClose: false,
     public: !["127.0.0.1", "localhost", "::1"].includes(options.host),
+  }).catch((error: unknown) => {
+    // get-port-please found the port taken (GetPortError), or another process took it in between.
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((error as Error).name === "GetPortError" || code === "EADDRINUSE") throw portInUse();
+    throw error;
   });
   const port = listener.address.port;
   if (options.port !== 0 && port !== options.port) {
     await listener.close();
-    throw new PortInUseError(`Port ${options.port} on ${options.host} is already in use. Choose another with --port or PORT.`);
+    throw portInUse();
   }
   const server = listener.server;
   // Streams can be long; the default 5 s keep-alive and request timeouts are for short requests.

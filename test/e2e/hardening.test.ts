@@ -298,6 +298,27 @@ describe("access control", () => {
     await withCors.close(100);
   });
 
+  it("serve --port 0 takes a free port of its own; a taken port is refused with a message, not a crash", async () => {
+    const home = tempHome();
+    const env = { CODEX_PROXY_HOME: home, CODEX_BASE_URL: backend.url, ACCESS_TOKEN: "port-test-token" };
+    const servers = [startCli(["serve", "--port", "0"], env), startCli(["serve", "--port", "0"], env)];
+    try {
+      const urls = await Promise.all(servers.map(async (s) => (await s.waitFor(/listening on (http:\/\/\S+)/))[1]!));
+      const ports = urls.map((url) => Number(new URL(url).port));
+      // get-port-please reads 0 as "unset" and defaults to 3000 unless asked for a random port.
+      expect(ports[0]).not.toBe(ports[1]);
+      expect(ports).not.toContain(3000);
+
+      const taken = await runCli(["serve", "--port", String(ports[0])], env);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toMatch(new RegExp(`Port ${ports[0]} on 127\\.0\\.0\\.1 is already in use`));
+      expect(taken.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+    } finally {
+      for (const server of servers) server.child.kill("SIGTERM");
+      await Promise.all(servers.map((s) => s.exited));
+    }
+  });
+
   it("serve refuses a non-loopback HOST without PROXY_API_KEY, naming it", async () => {
     const result = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"], { CODEX_PROXY_HOME: tempHome() });
     expect(result.code).not.toBe(0);

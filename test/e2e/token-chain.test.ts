@@ -111,18 +111,21 @@ describe("serve across many expiries", () => {
 
     const env = { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: short.issuer, CODEX_BASE_URL: backend.url, LOG_LEVEL: "warn" };
     const servers = [startCli(["serve", "--port", "0"], env), startCli(["serve", "--port", "0"], env)];
-    const urls = await Promise.all(servers.map(async (s) => (await s.waitFor(/listening on (http:\/\/\S+)/))[1]!));
-
-    // ~10 s of traffic: tokens live 4 s and refresh at half-life, so the chain rotates several times.
     const statuses: number[] = [];
-    const until = Date.now() + 10_000;
-    while (Date.now() < until) {
-      const batch = await Promise.all(urls.flatMap((url) => [chat(`${url}/v1`), chat(`${url}/v1`)]));
-      statuses.push(...batch.map((r) => r.status));
-      await new Promise((r) => setTimeout(r, 150));
+    try {
+      const urls = await Promise.all(servers.map(async (s) => (await s.waitFor(/listening on (http:\/\/\S+)/))[1]!));
+      // ~10 s of traffic: tokens live 4 s and refresh at half-life, so the chain rotates several times.
+      const until = Date.now() + 10_000;
+      while (Date.now() < until) {
+        const batch = await Promise.all(urls.flatMap((url) => [chat(`${url}/v1`), chat(`${url}/v1`)]));
+        statuses.push(...batch.map((r) => r.status));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    } finally {
+      // Also when starting failed: a server left running would hold its port past the test.
+      for (const s of servers) s.child.kill("SIGTERM");
+      await Promise.all(servers.map((s) => s.exited));
     }
-    for (const s of servers) s.child.kill("SIGTERM");
-    await Promise.all(servers.map((s) => s.exited));
 
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(short.refreshCount).toBeGreaterThanOrEqual(3);
