@@ -15,7 +15,6 @@ import { StringDecoder } from "node:string_decoder";
 import { connectionLost, SseEventQueue, UpstreamIdleTimeout, type EventReader, type RawEvent } from "./codex/sse.js";
 import type { ProxyError } from "./server/errors.js";
 
-const LF = 10;
 const CR = 13;
 
 export class NodeEventReader implements EventReader {
@@ -190,10 +189,10 @@ export class NodeEventReader implements EventReader {
   }
 }
 
-/** The offset just after the last blank line ("\n\n") in `data`, or -1. */
+const BLANK_LINE = Buffer.from("\n\n");
+
+/** The offset just after the last blank line in `data`, or -1. */
 function lastFrameEnd(data: Buffer): number {
-  for (let at = data.lastIndexOf(LF); at > 0; at = data.lastIndexOf(LF, at - 1)) {
-    if (data[at - 1] === LF) return at + 1;
-  }
-  return -1;
+  const at = data.lastIndexOf(BLANK_LINE);
+  return at === -1 ? -1 : at + 2;
 }

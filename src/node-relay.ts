@@ -20,8 +20,7 @@ import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } f
  */
 export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Readable {
   const cursor = new RelayCursor(relay);
-  const verbatimTypes = relay.shortcuts?.verbatim ?? [];
-  const verbatim = verbatimTypes.length > 0 && reader.startByteMode() ? new VerbatimFrames(verbatimTypes) : undefined;
+  const verbatim = relay.verbatimTypes?.length && reader.startByteMode() ? new VerbatimFrames(relay.verbatimTypes) : undefined;
   let finished = false;
   const finish = (outcome: StreamOutcome) => {
     finished = true;

@@ -4,24 +4,13 @@
  * Whatever did not come from node-fetch.ts falls back to the web path.
  */
 import type { IncomingMessage } from "node:http";
-import { StringDecoder } from "node:string_decoder";
 import { NodeResponse } from "srvx/node";
-import { UpstreamEventReader, type ChunkDecoder } from "./codex/sse.js";
 import { NodeEventReader } from "./node-event-reader.js";
 import { incomingMessageOf } from "./node-fetch.js";
 import { nodeRelayStream } from "./node-relay.js";
 import { readLimited, tooLarge } from "./server/body.js";
 import { clientClosed } from "./server/errors.js";
 import { SSE_HEADERS, webStreamRuntime, type StreamRuntime } from "./server/event-relay.js";
-
-/** Node's StringDecoder decodes UTF-8 about four times faster than TextDecoder on Node 20. */
-function nodeChunkDecoder(): ChunkDecoder {
-  const decoder = new StringDecoder("utf8");
-  return {
-    write: (chunk) => decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    end: () => decoder.end(),
-  };
-}
 
 /** srvx's request keeps Node's IncomingMessage here. */
 function incomingRequestOf(request: Request): IncomingMessage | undefined {
@@ -67,7 +56,7 @@ export const nodeStreamRuntime: StreamRuntime = {
   eventReader(upstream, idleTimeoutMs, abortUpstream) {
     const message = incomingMessageOf(upstream);
     if (message) return new NodeEventReader(message, idleTimeoutMs, abortUpstream);
-    return new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream, nodeChunkDecoder());
+    return webStreamRuntime.eventReader(upstream, idleTimeoutMs, abortUpstream);
   },
   eventResponse(reader, opened, relay, onFinish) {
     if (!(reader instanceof NodeEventReader)) return webStreamRuntime.eventResponse(reader, opened, relay, onFinish);

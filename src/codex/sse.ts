@@ -14,17 +14,6 @@ export interface RawEvent {
   readonly data: string;
 }
 
-/** Streaming UTF-8 decoding; the Node entry supplies a faster one than TextDecoder (see node.ts). */
-export interface ChunkDecoder {
-  write(chunk: Uint8Array): string;
-  end(): string;
-}
-
-export function webChunkDecoder(): ChunkDecoder {
-  const decoder = new TextDecoder();
-  return { write: (chunk) => decoder.decode(chunk, { stream: true }), end: () => decoder.decode() };
-}
-
 const TYPE_IN_DATA = /"type"\s*:\s*"([^"]+)"/;
 
 export function parseEventData(raw: RawEvent): UpstreamEvent | undefined {
@@ -116,6 +105,8 @@ export class UpstreamEventReader implements EventReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly events = new SseEventQueue();
   private ended = false;
+  // Node reads through NodeEventReader and its StringDecoder; this reader serves the web runtimes.
+  private readonly decoder = new TextDecoder();
 
   /**
    * `abortUpstream` aborts the upstream fetch itself: cancelling the body
@@ -125,15 +116,14 @@ export class UpstreamEventReader implements EventReader {
     body: ReadableStream<Uint8Array>,
     private readonly idleTimeoutMs: number,
     private readonly abortUpstream?: () => void,
-    private readonly decoder: ChunkDecoder = webChunkDecoder(),
   ) {
     this.reader = body.getReader();
   }
 
   /** Parses a chunk (or, with `undefined`, the end of the body) into `queue`. */
   private ingest(chunk: Uint8Array | undefined): void {
-    if (chunk) this.events.feed(this.decoder.write(chunk));
-    else this.events.end(this.decoder.end());
+    if (chunk) this.events.feed(this.decoder.decode(chunk, { stream: true }));
+    else this.events.end(this.decoder.decode());
   }
 
   /** The next event, or undefined when the upstream closed. Throws on idle timeout or a broken connection. */

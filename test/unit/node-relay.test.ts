@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import { UpstreamEventReader, webChunkDecoder } from "../../src/codex/sse.js";
+import { UpstreamEventReader } from "../../src/codex/sse.js";
 import { NodeEventReader } from "../../src/node-event-reader.js";
 import { nodeRelayStream } from "../../src/node-relay.js";
 import { openEventStream, relayEvents } from "../../src/server/event-relay.js";
@@ -65,7 +65,7 @@ async function throughNode(kind: RelayKind, chunks: Buffer[]): Promise<string> {
 
 async function throughWeb(kind: RelayKind, text: string): Promise<string> {
   const body = new Response(text).body!;
-  const reader = new UpstreamEventReader(body, 5000, undefined, webChunkDecoder());
+  const reader = new UpstreamEventReader(body, 5000);
   const opened = await openEventStream(reader);
   return new Response(relayEvents(reader, opened, newRelay(kind), () => {})).text();
 }

@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import { ProxyError } from "../errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay, type FrameShortcuts } from "../event-relay.js";
+import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -28,9 +28,7 @@ function errorFrame(error: ProxyError): string {
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
   /** The bulk of a stream passes unchanged and leaves the collector alone: the Node runtime copies these frames as bytes. */
-  readonly shortcuts: FrameShortcuts = {
-    verbatim: ["response.output_text.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta", "response.function_call_arguments.delta"],
-  };
+  readonly verbatimTypes = ["response.output_text.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta", "response.function_call_arguments.delta"];
   private readonly collector = new OutputCollector();
   private terminal = false;
 
