@@ -11,11 +11,11 @@ import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { createPkce, randomToken } from "./pkce.js";
 
 /**
- * Asks the user for the redirect URL their browser ended on. `check` says why
- * an answer cannot be used (ask again) or returns undefined for a usable one.
- * Resolves with a usable answer, or undefined when `signal` ends the asking.
+ * Offers the user to paste the address their browser ended on. `take` returns
+ * why a paste cannot be used (ask again), or undefined once the login took it.
+ * Asking stops when `signal` aborts (the login ended, one way or another).
  */
-export type PasteRedirect = (check: (pasted: string) => string | undefined, signal: AbortSignal) => Promise<string | undefined>;
+export type PasteRedirect = (take: (pasted: string) => string | undefined, signal: AbortSignal) => void;
 
 export interface BrowserLoginOptions {
   issuer: string;
@@ -64,6 +64,19 @@ function describeCallbackError(error: string, description: string | null): strin
   return `The sign-in was not completed: ${error}${description ? ` (${description})` : ""}.`;
 }
 
+/** What a redirect to the callback carries: a code, the issuer's error (final), or why it cannot be used. */
+type Redirect = { code: string } | { failure: LoginError } | { unusable: string };
+
+/** The one reading of a redirect, for the browser's request to the callback and for a pasted address alike. */
+function readRedirect(url: URL, state: string): Redirect {
+  const error = url.searchParams.get("error");
+  if (error) return { failure: new LoginError(describeCallbackError(error, url.searchParams.get("error_description"))) };
+  if (url.searchParams.get("state") !== state) return { unusable: "This address belongs to a different login attempt (state mismatch)." };
+  const code = url.searchParams.get("code");
+  if (!code) return { unusable: "This address carries no authorization code." };
+  return { code };
+}
+
 export async function runBrowserLogin(options: BrowserLoginOptions): Promise<TokenResponse> {
   const pkce = await createPkce();
   const state = randomToken(32);
@@ -83,50 +96,39 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
       return;
     }
     if (url.pathname !== "/auth/callback") return send(404, page("Not found", "Nothing here."));
-    const error = url.searchParams.get("error");
-    if (error) {
-      const message = describeCallbackError(error, url.searchParams.get("error_description"));
-      send(400, page("Sign-in failed", message));
-      settle.reject(new LoginError(message));
+    const redirect = readRedirect(url, state);
+    if ("unusable" in redirect) return send(400, page("Sign-in not completed", `${redirect.unusable} Finish the sign-in started from the terminal.`));
+    if ("failure" in redirect) {
+      send(400, page("Sign-in failed", redirect.failure.message));
+      settle.reject(redirect.failure);
       return;
     }
-    if (url.searchParams.get("state") !== state) return send(400, page("State mismatch", "This link does not belong to the running login. Start the login again from the terminal."));
-    const code = url.searchParams.get("code");
-    if (!code) return send(400, page("Missing code", "The redirect carried no authorization code."));
     send(200, SUCCESS_PAGE);
-    settle.resolve(code);
+    settle.resolve(redirect.code);
   });
 
   const port = await listenOnFirstFreePort(server, options.ports ?? CALLBACK_PORTS);
   const redirectUri = `http://localhost:${port}/auth/callback`;
   const timer = setTimeout(() => settle.reject(new LoginError(`Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`)), options.timeoutMs);
   options.signal?.addEventListener("abort", () => settle.reject(new LoginError("Login aborted.")), { once: true });
-  // A mistyped or stale paste is explained and asked again; only a usable URL (a code, or the issuer's error) ends the login.
+  // A mistyped or stale paste is explained and asked again; a code, or the issuer's error, ends the login.
   const pasteAbort = new AbortController();
-  const checkPasted = (pasted: string): string | undefined => {
+  const takePasted = (pasted: string): string | undefined => {
     let url: URL;
     try {
       url = new URL(pasted.trim());
     } catch {
       return "That is not a URL: paste the whole address the browser was redirected to (http://localhost:…/auth/callback?code=…).";
     }
-    if (url.searchParams.get("error")) return undefined;
-    if (url.searchParams.get("state") !== state) return "That URL belongs to a different login attempt (state mismatch): paste the one from this login.";
-    if (!url.searchParams.get("code")) return "That URL carries no authorization code: paste the address the browser ended on after signing in.";
+    const redirect = readRedirect(url, state);
+    if ("unusable" in redirect) return `${redirect.unusable} Paste the address this login's browser ended on.`;
+    if ("failure" in redirect) settle.reject(redirect.failure);
+    else settle.resolve(redirect.code);
     return undefined;
   };
   try {
     await options.onUrl(buildAuthorizeUrl(options.issuer, redirectUri, pkce.challenge, state));
-    options.pasteRedirect?.(checkPasted, pasteAbort.signal).then(
-      (pasted) => {
-        if (!pasted || checkPasted(pasted)) return;
-        const url = new URL(pasted.trim());
-        const error = url.searchParams.get("error");
-        if (error) settle.reject(new LoginError(describeCallbackError(error, url.searchParams.get("error_description"))));
-        else settle.resolve(url.searchParams.get("code")!);
-      },
-      () => {},
-    );
+    options.pasteRedirect?.(takePasted, pasteAbort.signal);
     const code = await codePromise;
     return await exchangeCode(options.fetch, options.issuer, code, redirectUri, pkce.verifier);
   } finally {

@@ -68,35 +68,31 @@ async function fromPrompts(now: number): Promise<StoredCredentials> {
   return fromFlags({ accessToken, refreshToken, expiresAt, accountId }, now);
 }
 
-/** Reads pasted redirect URLs from stdin, explaining and asking again until one is usable or `signal` aborts. */
+/** Reads pasted addresses from stdin, explaining a wrong one and asking again, until one is taken or `signal` aborts. */
 function askForPastedRedirect(out: Writable): PasteRedirect {
-  return (check, signal) =>
-    new Promise((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: out, terminal: false });
-      const finish = (answer: string | undefined) => {
-        // Resolve before closing: the close handler below resolves with nothing (stdin ended).
-        resolve(answer);
-        rl.close();
-      };
-      signal.addEventListener("abort", () => finish(undefined), { once: true });
-      rl.on("close", () => resolve(undefined));
-      const ask = () =>
-        rl.question("If the browser is on another machine, paste the address it ended on here: ", { signal }, (answer) => {
-          if (!answer.trim()) return ask();
-          const problem = check(answer);
-          if (!problem) return finish(answer);
-          out.write(`${problem}\n`);
-          ask();
-        });
-      ask();
-    });
+  return (take, signal) => {
+    const rl = createInterface({ input: process.stdin, output: out, terminal: false });
+    signal.addEventListener("abort", () => rl.close(), { once: true });
+    const ask = () =>
+      rl.question("If the browser is on another machine, paste the address it ended on here: ", { signal }, (answer) => {
+        const problem = answer.trim() ? take(answer) : "";
+        if (problem === undefined) return; // taken: the login goes on, and ends the asking
+        if (problem) out.write(`${problem}\n`);
+        ask();
+      });
+    ask();
+  };
 }
 
 /**
  * Performs a login and returns the credentials, without storing them.
  * Instructions go to `out`: stderr when the caller's stdout is for JSON.
  */
-export async function obtainLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now, out: Writable = process.stdout): Promise<StoredCredentials> {
+export async function obtainLogin(
+  options: LoginOptions,
+  env: EnvRecord = process.env,
+  { now = Date.now, out = process.stdout }: { now?: () => number; out?: Writable } = {},
+): Promise<StoredCredentials> {
   const config = loadConfig(env);
   const fetchImpl = globalThis.fetch.bind(globalThis);
 
@@ -153,7 +149,7 @@ export async function obtainLogin(options: LoginOptions, env: EnvRecord = proces
 
 export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {
   const store = openCredentialStore(env);
-  const credentials = await obtainLogin(options, env, now);
+  const credentials = await obtainLogin(options, env, { now });
   // A login starts a new local chain: any earlier hand-off no longer applies.
   await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");

@@ -44,7 +44,7 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     await fetchWorkerStatus(url, key);
     // A fresh chain that only the Worker will hold: nothing is written locally.
     // With --json, stdout carries only the JSON: the sign-in instructions go to stderr.
-    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, Date.now, options.json ? process.stderr : process.stdout);
+    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, { out: options.json ? process.stderr : process.stdout });
   } else {
     credentials = await store!.get();
     if (!credentials) {

@@ -235,6 +235,17 @@ describe("login --device and browser PKCE", () => {
     expect(stored(home)).toMatchObject({ email: "ada@example.com", accountId: "acct_fake_123" });
   });
 
+  it("ends with the issuer's reason when the sign-in was refused (missing Codex entitlement)", async () => {
+    const port = await freePort();
+    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    await cli.waitFor(/oauth\/authorize\?/);
+    const refused = await fetch(`http://127.0.0.1:${port}/auth/callback?error=access_denied&error_description=missing_codex_entitlement`);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Codex is not enabled for this ChatGPT workspace");
+    expect(await cli.exited).not.toBe(0);
+    expect(cli.output()).toMatch(/Codex is not enabled for this ChatGPT workspace \(missing_codex_entitlement\)/);
+  });
+
   it("times out with a clear message", async () => {
     const port = await freePort();
     const result = await runCli(["login", "--no-browser", "--timeout", "1"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
