@@ -3,50 +3,53 @@
  * read from their IncomingMessage, relayed streams sent by node-relay.ts.
  * Whatever did not come from node-fetch.ts falls back to the web path.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeResponse } from "srvx/node";
 import { NodeEventReader } from "./node-event-reader.js";
 import { incomingMessageOf } from "./node-fetch.js";
 import { nodeRelayStream } from "./node-relay.js";
-import { readLimited, tooLarge } from "./server/body.js";
+import { LimitedBody, readLimited } from "./server/body.js";
 import { clientClosed } from "./server/errors.js";
 import { SSE_HEADERS, webStreamRuntime, type StreamRuntime } from "./server/event-relay.js";
 
-/** srvx's request keeps Node's IncomingMessage here. */
-function incomingRequestOf(request: Request): IncomingMessage | undefined {
-  return (request as { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+/** srvx's request keeps Node's own request and response here. */
+function nodeObjectsOf(request: Request): { req?: IncomingMessage; res?: ServerResponse } | undefined {
+  return (request as { runtime?: { node?: { req?: IncomingMessage; res?: ServerResponse } } }).runtime?.node;
 }
 
 /** Reads the body from the IncomingMessage itself: srvx's web body costs a stream and a promise per chunk. */
-function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const message = incomingRequestOf(request);
+async function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const node = nodeObjectsOf(request);
+  const message = node?.req;
   if (!message || request.bodyUsed || message.readableEnded) return readLimited(request, maxBytes);
-  const declared = Number(message.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  // A refused body is left unread: the connection must close after the 413, or the
+  // rest of that body would be taken for the next request on it (the client saw ECONNRESET).
+  const refuse = (error: unknown) => {
+    if (node.res) node.res.shouldKeepAlive = false;
+    return error;
+  };
+  let body: LimitedBody;
+  try {
+    body = new LimitedBody(maxBytes, message.headers["content-length"]);
+  } catch (error) {
+    throw refuse(error);
+  }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = () => {
+    const stop = (outcome: () => void) => {
       message.off("data", onData).off("end", onEnd).off("close", onClose);
+      outcome();
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        stop();
+      try {
+        body.add(chunk);
+      } catch (error) {
+        // Stop reading but keep the socket open until the 413 has been sent.
         message.pause();
-        reject(tooLarge(maxBytes));
-        return;
+        stop(() => reject(refuse(error)));
       }
-      chunks.push(chunk);
     };
-    const onEnd = () => {
-      stop();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    };
-    const onClose = () => {
-      stop();
-      reject(clientClosed());
-    };
+    const onEnd = () => stop(() => resolve(body.bytes()));
+    const onClose = () => stop(() => reject(clientClosed()));
     message.on("data", onData).once("end", onEnd).once("close", onClose);
   });
 }

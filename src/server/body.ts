@@ -4,40 +4,62 @@
  */
 import { ProxyError } from "./errors.js";
 
-export function tooLarge(maxBytes: number): ProxyError {
+function tooLarge(maxBytes: number): ProxyError {
   return new ProxyError(413, `Request body is larger than the limit of ${Math.round(maxBytes / 1024 / 1024)} MiB (set MAX_BODY_MB to change it).`, {
     code: "request_too_large",
   });
 }
 
-/** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node-relay.ts). */
+/** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node-runtime.ts). */
 export type BodyReader = (request: Request, maxBytes: number) => Promise<Uint8Array>;
 
-export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
+/**
+ * The size limit, shared by every body reader: a declared Content-Length over
+ * it is refused before reading, and a body that grows past it while being
+ * read (chunked) is refused then.
+ */
+export class LimitedBody {
+  private readonly chunks: Uint8Array[] = [];
+  private total = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    declaredLength: string | null | undefined,
+  ) {
+    if (Number(declaredLength) > maxBytes) throw tooLarge(maxBytes);
+  }
+
+  /** Throws the 413 once the body passes the limit. */
+  add(chunk: Uint8Array): void {
+    this.total += chunk.byteLength;
+    if (this.total > this.maxBytes) throw tooLarge(this.maxBytes);
+    this.chunks.push(chunk);
+  }
+
+  bytes(): Uint8Array {
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.total);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.byteLength;
     }
-    chunks.push(value);
+    return out;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
+}
+
+/** The web body reader (the Worker's). */
+export async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const body = new LimitedBody(maxBytes, request.headers.get("content-length"));
+  if (!request.body) return body.bytes();
+  const reader = request.body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) body.add(chunk.value);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
   }
-  return out;
+  return body.bytes();
 }
 
 /** Parses the body as a JSON object; arrays, scalars, bad UTF-8 and bad JSON are 400s. */

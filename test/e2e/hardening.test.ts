@@ -94,6 +94,42 @@ describe("bad input", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("refuses a chunked body (no Content-Length) once it passes the limit, with a 413 the client receives", async () => {
+    const piece = Buffer.alloc(64 * 1024, "x");
+    // One keep-alive connection for both requests: the refused body must not leave it unusable.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(`${proxy.baseURL}/chat/completions`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${proxy.baseURL}/chat/completions`, { method: "POST", agent, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.write('{"messages":[{"role":"user","content":"');
+      // 2 MiB against a 1 MiB limit, sent as the client produces it.
+      let sent = 0;
+      const more = () => {
+        while (sent < 32) {
+          sent++;
+          if (!req.write(piece)) return void req.once("drain", more);
+        }
+        req.end('"}]}');
+      };
+      more();
+    });
+    expect(status).toBe(413);
+    expect(await send(JSON.stringify({ messages: [{ role: "user", content: "still fine" }] }))).toBe(200);
+    agent.destroy();
+  });
+
   it("answers unknown routes 404 and wrong methods 405 with Allow", async () => {
     const unknown = await fetch(`${proxy.url}/v2/anything`);
     expect(unknown.status).toBe(404);
