@@ -101,6 +101,30 @@ describe("token manager through the proxy", () => {
 });
 
 describe("serve across many expiries", () => {
+  it("a running serve uses a login made in another terminal within about a second, without a restart", async () => {
+    const home = tempHome();
+    const first = oauth.issueTokens();
+    await runCli(["login", "--access-token", first.access_token, "--refresh-token", first.refresh_token], { CODEX_PROXY_HOME: home });
+    const server = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_BASE_URL: backend.url, LOG_LEVEL: "warn" });
+    try {
+      const url = (await server.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+      const bearerOfLastRequest = () => backend.requests.filter((r) => r.path.endsWith("/responses")).at(-1)?.headers.authorization;
+      expect((await chat(`${url}/v1`)).status).toBe(200);
+      expect(bearerOfLastRequest()).toBe(`Bearer ${first.access_token}`);
+
+      const second = oauth.issueTokens();
+      const login = await runCli(["login", "--access-token", second.access_token, "--refresh-token", second.refresh_token], { CODEX_PROXY_HOME: home });
+      expect(login.code).toBe(0);
+      // serve reuses a read of the credential file for up to a second.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await chat(`${url}/v1`)).status).toBe(200);
+      expect(bearerOfLastRequest()).toBe(`Bearer ${second.access_token}`);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+  });
+
   it("two serve processes sharing one CODEX_PROXY_HOME keep one chain alive with short-lived tokens", async () => {
     const short = await startFakeOAuthServer({ accessTokenTtlSeconds: 4 });
     short.onAccessToken((token) => backend.acceptToken(token));
