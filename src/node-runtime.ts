@@ -10,7 +10,8 @@ import { incomingMessageOf } from "./node-fetch.js";
 import { nodeRelayStream } from "./node-relay.js";
 import { LimitedBody, readLimited } from "./server/body.js";
 import { clientClosed } from "./server/errors.js";
-import { SSE_HEADERS, webStreamRuntime, type StreamRuntime } from "./server/event-relay.js";
+import { SSE_HEADERS } from "./server/event-relay.js";
+import { webStreamRuntime, type StreamRuntime } from "./server/stream-runtime.js";
 
 /** srvx's request keeps Node's own request and response here. */
 function nodeObjectsOf(request: Request): { req?: IncomingMessage; res?: ServerResponse } | undefined {

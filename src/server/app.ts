@@ -13,7 +13,7 @@ import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
 import { errorResponse, ProxyError, toProxyError } from "./errors.js";
-import { webStreamRuntime, type StreamRuntime } from "./event-relay.js";
+import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
 import type { Logger } from "./logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";

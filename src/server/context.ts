@@ -6,7 +6,7 @@ import type { ModelCatalogue } from "../codex/model-catalogue.js";
 import type { RateLimitTracker } from "../codex/rate-limits.js";
 import type { ProxyConfig } from "../config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
-import type { StreamRuntime } from "./event-relay.js";
+import type { StreamRuntime } from "./stream-runtime.js";
 import type { Logger } from "./logging.js";
 
 export interface RouteContext {

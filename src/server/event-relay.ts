@@ -5,11 +5,10 @@
  * events are held back until the first event that carries the answer.
  */
 import { isTerminalEvent } from "../codex/events.js";
-import { isLifecycleEvent, parseEventData, UpstreamEventReader, type EventReader, type RawEvent } from "../codex/sse.js";
+import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
 import type { Logger } from "./logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
-import { readLimited, type BodyReader } from "./body.js";
 import { ProxyError, toProxyError } from "./errors.js";
 
 export interface EventRelay {
@@ -211,24 +210,6 @@ export async function streamUpstream(request: Request, ctx: RouteContext, body: 
   if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
   return ctx.streams.eventReader(upstream, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
 }
-
-/**
- * How a runtime reads request bodies and upstream event streams, and sends
- * relayed streams. The web version below serves the Worker; node-relay.ts
- * skips the web-stream hops on Node.
- */
-export interface StreamRuntime {
-  readBody: BodyReader;
-  eventReader(upstream: Response, idleTimeoutMs: number, abortUpstream: () => void): EventReader;
-  /** The 200 event-stream response for a relayed stream. */
-  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Response;
-}
-
-export const webStreamRuntime: StreamRuntime = {
-  readBody: readLimited,
-  eventReader: (upstream, idleTimeoutMs, abortUpstream) => new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream),
-  eventResponse: (reader, opened, relay, onFinish) => new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS }),
-};
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
