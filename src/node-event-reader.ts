@@ -32,7 +32,6 @@ export class NodeEventReader implements EventReader {
   private settled = false;
   private wake: (() => void) | undefined;
   private progress: (() => void) | undefined;
-  private readonly settledListeners: Array<() => void> = [];
   /** The body ended cleanly; events may still be queued. */
   ended = false;
   /** Why the body stopped early; events that arrived before it are still delivered first. */
@@ -123,7 +122,6 @@ export class NodeEventReader implements EventReader {
     this.settled = true;
     clearTimeout(this.idleTimer);
     this.notify();
-    for (const listener of this.settledListeners.splice(0)) listener();
   }
 
   private notify(): void {
@@ -170,15 +168,16 @@ export class NodeEventReader implements EventReader {
   /** After the terminal event: lets the rest of the body arrive so the connection goes back to the pool. */
   drain(maxWaitMs = 5000): Promise<void> {
     if (this.settled) return Promise.resolve();
-    this.progress = () => {};
-    const timer = setTimeout(() => void this.cancel(), maxWaitMs);
-    this.message.resume();
-    return new Promise((resolve) =>
-      this.settledListeners.push(() => {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => void this.cancel(), maxWaitMs);
+      // From now on progress only waits for the end (settle notifies too); what arrives is dropped.
+      this.progress = () => {
+        if (!this.settled) return;
         clearTimeout(timer);
         resolve();
-      }),
-    );
+      };
+      this.message.resume();
+    });
   }
 
   async cancel(): Promise<void> {

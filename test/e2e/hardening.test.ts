@@ -231,6 +231,21 @@ describe("upstream failures", () => {
   });
 });
 
+describe("upstream connection pool", () => {
+  it("reuses one keep-alive connection to the backend for sequential requests, streamed or not", async () => {
+    // Warm: the model catalogue and a first request may open the connection.
+    await post("/responses", JSON.stringify({ input: "warm", stream: true })).then((r) => r.text());
+    const before = backend.connectionsOpened;
+    for (let i = 0; i < 5; i++) {
+      await post("/responses", JSON.stringify({ input: `r${i}`, stream: true })).then((r) => r.text());
+      await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: `c${i}` }], stream: true })).then((r) => r.text());
+      await post("/responses", JSON.stringify({ input: `n${i}` })).then((r) => r.text());
+    }
+    // Each answer ends with its terminal event; the rest of the body is read so the socket goes back to the pool.
+    expect(backend.connectionsOpened - before).toBe(0);
+  });
+});
+
 describe("backpressure", () => {
   /** Reads the first chunk, stalls for `stallMs`, then reads the rest; resolves with the whole body. */
   function stallingRead(path: string, body: unknown, stallMs: number, duringStall: () => void): Promise<string> {

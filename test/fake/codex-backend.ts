@@ -73,6 +73,8 @@ export interface FakeCodexBackend {
   acceptToken(token: string): void;
   rejectToken(token: string): void;
   readonly closedEarly: number;
+  /** TCP connections accepted so far: a client with a keep-alive pool opens few. */
+  readonly connectionsOpened: number;
   waitForClosedEarly(n: number, timeoutMs?: number): Promise<void>;
   openStreams(): number;
   reset(): void;
@@ -393,6 +395,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   const rateLimitHeaders = () => options.rateLimitHeaders ?? defaultRateLimitHeaders();
 
   let closedEarly = 0;
+  let connectionsOpened = 0;
   let generation = 0;
   let shuttingDown = false;
   const active = new Set<ActiveStream>();
@@ -555,6 +558,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     });
   });
   server.on("connection", (socket) => {
+    connectionsOpened++;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
@@ -589,6 +593,9 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     },
     get closedEarly() {
       return closedEarly;
+    },
+    get connectionsOpened() {
+      return connectionsOpened;
     },
     waitForClosedEarly: (n, timeoutMs = 5000) =>
       new Promise<void>((resolve, reject) => {

@@ -126,4 +126,25 @@ describe("Node relay against the web relay", () => {
     expect(expected.at(-1)?.event).toBe("response.completed");
     expect(parseSse(await throughNode("responses", pieces(Buffer.from(text), [31])))).toEqual(expected);
   });
+
+  it("after the terminal event reads the body to its end, so the upstream socket can be reused, and gives up after maxWait", async () => {
+    const lingering = async (endAfterMs: number, maxWaitMs: number) => {
+      const message = new PassThrough();
+      let aborted = false;
+      const reader = new NodeEventReader(message as unknown as IncomingMessage, 5000, () => (aborted = true));
+      message.write(fixtureText("text-answer.sse"));
+      for (let raw = await reader.next(); raw && raw.type !== "response.completed"; raw = await reader.next());
+      const timer = setTimeout(() => message.end("\n"), endAfterMs);
+      const started = Date.now();
+      await reader.drain(maxWaitMs);
+      clearTimeout(timer);
+      return { aborted, destroyed: message.destroyed, waitedMs: Date.now() - started };
+    };
+    const ends = await lingering(100, 2000);
+    expect(ends).toMatchObject({ aborted: false });
+    expect(ends.waitedMs).toBeGreaterThanOrEqual(90);
+    const lingers = await lingering(5000, 150);
+    expect(lingers).toMatchObject({ aborted: true, destroyed: true });
+    expect(lingers.waitedMs).toBeLessThan(1000);
+  });
 });
