@@ -300,7 +300,7 @@ async function main(): Promise<void> {
   }
 
   // 1,000 concurrent full streams (issue 6): zero errors.
-  const burst = await runBatch({ ...chatTarget, body: (t) => chatTarget.body(t) }, 1000, 1, "DELTAS=200");
+  const burst = await runBatch(chatTarget, 1000, 1, "DELTAS=200");
   const burstResponses = await runBatch(responsesTarget, 1000, 1, "DELTAS=200");
   const concurrent1000 = {
     chatErrors: burst.samples.filter((s) => !s.ok).length,
