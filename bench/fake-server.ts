@@ -24,7 +24,8 @@ const full = answer(deltas);
 const backend = await startFakeCodexBackend({ port: 0 });
 backend.setDefault((body): Scenario => {
   const text = lastUserText(body);
-  if (text.includes("HOLD")) return { kind: "slow", text: answer(10), deltaCount: 10, delayMs: Math.round(holdMs / 10) };
+  if (text.includes("HOLD"))
+    return { kind: "slow", text: answer(10), deltaCount: 10, delayMs: Math.round(holdMs / 10) };
   const match = /DELTAS=(\d+)/.exec(text);
   if (match) {
     const n = Number(match[1]);
@@ -34,5 +35,5 @@ backend.setDefault((body): Scenario => {
 });
 // The fake records every request; the benchmark sends tens of thousands.
 setInterval(() => backend.requests.splice(0), 1000).unref();
-process.stdout.write(JSON.stringify({ url: backend.url }) + "\n");
+process.stdout.write(`${JSON.stringify({ url: backend.url })}\n`);
 process.on("SIGTERM", () => void backend.close().then(() => process.exit(0)));

@@ -21,7 +21,9 @@ async function run(count: number): Promise<number> {
     const res = await fetch(`${proxy.baseURL}${chat ? "/chat/completions" : "/responses"}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(chat ? { messages: [{ role: "user", content: "x" }], stream: true } : { input: "x", stream: true }),
+      body: JSON.stringify(
+        chat ? { messages: [{ role: "user", content: "x" }], stream: true } : { input: "x", stream: true },
+      ),
     });
     const text = await res.text();
     if (res.status !== 200 || !text.includes(chat ? "[DONE]" : "response.completed")) errors++;
@@ -50,7 +52,7 @@ for (let done = 0; done < total; done += step) {
   errors += await run(step);
   samples.push({ after: 500 + done + step, heapMiB: await heapMiB() });
 }
-process.stdout.write(JSON.stringify({ requests: total, errors, heapAfterGc: samples }) + "\n");
+process.stdout.write(`${JSON.stringify({ requests: total, errors, heapAfterGc: samples })}\n`);
 await proxy.close(10);
 await backend.close();
 process.exit(0);

@@ -14,8 +14,20 @@ const server = http.createServer((req, res) => {
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
     const { model, input } = JSON.parse(Buffer.concat(chunks).toString()) as { model: string; input: string };
-    const body = JSON.stringify({ model, instructions: "", input: [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }], stream: true, store: false });
-    const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), authorization: "Bearer bench", "chatgpt-account-id": "acct_bench", accept: "text/event-stream" };
+    const body = JSON.stringify({
+      model,
+      instructions: "",
+      input: [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }],
+      stream: true,
+      store: false,
+    });
+    const headers = {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(body)),
+      authorization: "Bearer bench",
+      "chatgpt-account-id": "acct_bench",
+      accept: "text/event-stream",
+    };
     const request = http.request(upstream, { method: "POST", agent, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, { "content-type": "text/event-stream" });
       answer.pipe(res);
@@ -25,6 +37,8 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(0, "127.0.0.1", () => {
-  process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` }) + "\n");
+  process.stdout.write(
+    `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}\n`,
+  );
 });
 process.on("SIGTERM", () => process.exit(0));

@@ -97,22 +97,37 @@ interface Sample {
   ok: boolean;
 }
 
-function streamRequest(url: URL, body: string, headers: Record<string, string>, onFirstByte?: () => void): Promise<Sample> {
+function streamRequest(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  onFirstByte?: () => void,
+): Promise<Sample> {
   return new Promise((resolve) => {
     const start = performance.now();
     let ttfb = 0;
     let bytes = 0;
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
-      res.on("data", (chunk: Buffer) => {
-        if (bytes === 0) {
-          ttfb = performance.now() - start;
-          onFirstByte?.();
-        }
-        bytes += chunk.length;
-      });
-      res.on("end", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: res.statusCode === 200 && bytes > 0 }));
-      res.on("error", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: false }));
-    });
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        res.on("data", (chunk: Buffer) => {
+          if (bytes === 0) {
+            ttfb = performance.now() - start;
+            onFirstByte?.();
+          }
+          bytes += chunk.length;
+        });
+        res.on("end", () =>
+          resolve({ ttfb, total: performance.now() - start, bytes, ok: res.statusCode === 200 && bytes > 0 }),
+        );
+        res.on("error", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: false }));
+      },
+    );
     req.on("error", () => resolve({ ttfb, total: performance.now() - start, bytes, ok: false }));
     req.end(body);
   });
@@ -145,11 +160,20 @@ interface Series {
   deltasPerSecond: number;
 }
 
-async function runBatch(target: Target, concurrency: number, rounds: number, text: string): Promise<{ samples: Sample[]; wallMs: number }> {
+async function runBatch(
+  target: Target,
+  concurrency: number,
+  rounds: number,
+  text: string,
+): Promise<{ samples: Sample[]; wallMs: number }> {
   const samples: Sample[] = [];
   const started = performance.now();
   for (let r = 0; r < rounds; r++) {
-    samples.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamRequest(target.url, target.body(text), target.headers)))));
+    samples.push(
+      ...(await Promise.all(
+        Array.from({ length: concurrency }, () => streamRequest(target.url, target.body(text), target.headers)),
+      )),
+    );
   }
   return { samples, wallMs: performance.now() - started };
 }
@@ -157,10 +181,32 @@ async function runBatch(target: Target, concurrency: number, rounds: number, tex
 function summarise(samples: Sample[], wallMs: number, deltas: number): Series {
   const ok = samples.filter((s) => s.ok);
   return {
-    ttfbP50: round(percentile(ok.map((s) => s.ttfb), 50), 3),
-    ttfbP99: round(percentile(ok.map((s) => s.ttfb), 99), 3),
-    totalP50: round(percentile(ok.map((s) => s.total), 50)),
-    totalP99: round(percentile(ok.map((s) => s.total), 99)),
+    ttfbP50: round(
+      percentile(
+        ok.map((s) => s.ttfb),
+        50,
+      ),
+      3,
+    ),
+    ttfbP99: round(
+      percentile(
+        ok.map((s) => s.ttfb),
+        99,
+      ),
+      3,
+    ),
+    totalP50: round(
+      percentile(
+        ok.map((s) => s.total),
+        50,
+      ),
+    ),
+    totalP99: round(
+      percentile(
+        ok.map((s) => s.total),
+        99,
+      ),
+    ),
     wallMs: round(wallMs),
     requests: samples.length,
     errors: samples.length - ok.length,
@@ -170,13 +216,28 @@ function summarise(samples: Sample[], wallMs: number, deltas: number): Series {
 
 // ---------- translation CPU (in process) ----------
 
-async function translationCost(directUrl: URL, headers: Record<string, string>, body: string): Promise<{ parseAndTranslateUs: number; translateOnlyUs: number; events: number }> {
-  const response = await fetch(directUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+async function translationCost(
+  directUrl: URL,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ parseAndTranslateUs: number; translateOnlyUs: number; events: number }> {
+  const response = await fetch(directUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
   const reader = new UpstreamEventReader(response.body!, 60_000);
   const raws = [];
   for (let raw = await reader.next(); raw; raw = await reader.next()) raws.push(raw);
   const iterations = QUICK ? 20 : 100;
-  const options = { id: "chatcmpl-bench", created: 0, model: "gpt-5.5", includeUsage: true, reasoningOutput: "reasoning_content" as const, toolNames: new Map<string, string>() };
+  const options = {
+    id: "chatcmpl-bench",
+    created: 0,
+    model: "gpt-5.5",
+    includeUsage: true,
+    reasoningOutput: "reasoning_content" as const,
+    toolNames: new Map<string, string>(),
+  };
 
   const parsed: UpstreamEvent[] = raws.map((raw) => parseEventData(raw)!).filter(Boolean);
   // Warm up the JIT before measuring.
@@ -199,30 +260,51 @@ async function translationCost(directUrl: URL, headers: Record<string, string>, 
     for (const event of parsed) t.push(event);
   }
   used = process.cpuUsage(cpu);
-  return { parseAndTranslateUs: round(parseAndTranslateUs, 3), translateOnlyUs: round((used.user + used.system) / (iterations * parsed.length), 3), events: raws.length };
+  return {
+    parseAndTranslateUs: round(parseAndTranslateUs, 3),
+    translateOnlyUs: round((used.user + used.system) / (iterations * parsed.length), 3),
+    events: raws.length,
+  };
 }
 
 // ---------- main ----------
 
 async function main(): Promise<void> {
-  const fake = spawn(process.execPath, ["--import", "tsx", "bench/fake-server.ts"], { cwd: root, env: { ...process.env, BENCH_DELTAS: String(DELTAS) }, stdio: ["ignore", "pipe", "inherit"] });
+  const fake = spawn(process.execPath, ["--import", "tsx", "bench/fake-server.ts"], {
+    cwd: root,
+    env: { ...process.env, BENCH_DELTAS: String(DELTAS) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(fake);
   const fakeUrl = JSON.parse(await firstLine(fake, (l) => l.startsWith("{"), "fake backend")).url as string;
 
-  const floor = spawn(process.execPath, ["--import", "tsx", "bench/pipe-proxy.ts", fakeUrl], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const floor = spawn(process.execPath, ["--import", "tsx", "bench/pipe-proxy.ts", fakeUrl], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(floor);
   const floorUrl = JSON.parse(await firstLine(floor, (l) => l.startsWith("{"), "pipe proxy")).url as string;
 
   // A stored login, as a user has after `codex-proxy login`: the credential file is on every request's path.
   const home = mkdtempSync(path.join(os.tmpdir(), "codex-proxy-bench-"));
-  execFileSync(process.execPath, ["bin/codex-proxy.mjs", "login", "--access-token", fakeJwt(), "--refresh-token", "rt_bench_refresh_token"], {
-    cwd: root,
-    env: { ...process.env, CODEX_PROXY_HOME: home },
-    stdio: "ignore",
-  });
+  execFileSync(
+    process.execPath,
+    ["bin/codex-proxy.mjs", "login", "--access-token", fakeJwt(), "--refresh-token", "rt_bench_refresh_token"],
+    {
+      cwd: root,
+      env: { ...process.env, CODEX_PROXY_HOME: home },
+      stdio: "ignore",
+    },
+  );
 
   const port = await freePort();
-  const proxyArgs = [...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []), "bin/codex-proxy.mjs", "serve", "--port", String(port)];
+  const proxyArgs = [
+    ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []),
+    "bin/codex-proxy.mjs",
+    "serve",
+    "--port",
+    String(port),
+  ];
   const proxy = spawn(process.execPath, proxyArgs, {
     cwd: root,
     env: { ...process.env, CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: home },
@@ -233,13 +315,38 @@ async function main(): Promise<void> {
   const pinned = PIN && pin(process.pid, 0) && pin(fake.pid!, 0) && pin(floor.pid!, 1) && pin(proxy.pid!, 1);
   const proxyBase = `http://127.0.0.1:${port}`;
 
-  const directHeaders = { authorization: `Bearer bench`, "chatgpt-account-id": "acct_bench", accept: "text/event-stream" };
+  const directHeaders = {
+    authorization: `Bearer bench`,
+    "chatgpt-account-id": "acct_bench",
+    accept: "text/event-stream",
+  };
   const userInput = (text: string) => [{ type: "message", role: "user", content: [{ type: "input_text", text }] }];
   const targets: Target[] = [
-    { name: "direct", url: new URL(`${fakeUrl}/responses`), headers: directHeaders, body: (t) => JSON.stringify({ model: "gpt-5.5", instructions: "", input: userInput(t), stream: true, store: false }) },
-    { name: "floor (node:http pipe)", url: new URL(floorUrl), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", input: t }) },
-    { name: "proxy /v1/responses", url: new URL(`${proxyBase}/v1/responses`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", input: t, stream: true }) },
-    { name: "proxy /v1/chat/completions", url: new URL(`${proxyBase}/v1/chat/completions`), headers: {}, body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }) },
+    {
+      name: "direct",
+      url: new URL(`${fakeUrl}/responses`),
+      headers: directHeaders,
+      body: (t) =>
+        JSON.stringify({ model: "gpt-5.5", instructions: "", input: userInput(t), stream: true, store: false }),
+    },
+    {
+      name: "floor (node:http pipe)",
+      url: new URL(floorUrl),
+      headers: {},
+      body: (t) => JSON.stringify({ model: "gpt-5.5", input: t }),
+    },
+    {
+      name: "proxy /v1/responses",
+      url: new URL(`${proxyBase}/v1/responses`),
+      headers: {},
+      body: (t) => JSON.stringify({ model: "gpt-5.5", input: t, stream: true }),
+    },
+    {
+      name: "proxy /v1/chat/completions",
+      url: new URL(`${proxyBase}/v1/chat/completions`),
+      headers: {},
+      body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }),
+    },
   ];
 
   const [directTarget, , responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
@@ -296,7 +403,9 @@ async function main(): Promise<void> {
         collected.set(target.name, entry);
       }
     }
-    results[`c${level.concurrency}`] = Object.fromEntries([...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]));
+    results[`c${level.concurrency}`] = Object.fromEntries(
+      [...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]),
+    );
   }
 
   // 1,000 concurrent full streams (issue 6): zero errors.
@@ -316,16 +425,23 @@ async function main(): Promise<void> {
     const target = i % 2 === 0 ? responsesTarget : chatTarget;
     const sample = await streamRequest(target.url, target.body("DELTAS=20"), {});
     if (!sample.ok) sequentialErrors++;
-    if (i % Math.max(1, Math.floor(SEQUENTIAL / 10)) === 0) rssSamples.push({ after: i, rssMiB: round(rssKiB(proxy.pid!) / 1024) });
+    if (i % Math.max(1, Math.floor(SEQUENTIAL / 10)) === 0)
+      rssSamples.push({ after: i, rssMiB: round(rssKiB(proxy.pid!) / 1024) });
   }
 
   // Heap after GC across many requests (issue 6: memory flat), in its own process.
   const heap = await new Promise<unknown>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/heap-check.ts", String(SEQUENTIAL)], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", "--import", "tsx", "bench/heap-check.ts", String(SEQUENTIAL)],
+      { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
+    );
     children.push(child);
     let out = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`heap check exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`heap check exited ${code}`)),
+    );
   });
 
   const translation = await translationCost(directTarget.url, directHeaders, directTarget.body("bench"));
@@ -339,7 +455,13 @@ async function main(): Promise<void> {
   const report = {
     date: new Date().toISOString(),
     pinned,
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     deltasPerAnswer: DELTAS,
     quick: QUICK,
     latency: results,
@@ -354,8 +476,8 @@ async function main(): Promise<void> {
   printReport(report);
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   const stamp = report.date.replace(/[:.]/g, "-");
-  writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 function printReport(report: {
@@ -371,9 +493,13 @@ function printReport(report: {
   pinned: boolean;
 }): void {
   const lines: string[] = [];
-  lines.push(`machine: ${report.machine.cpus} × ${report.machine.model ?? "cpu"}, Node ${report.machine.node}; ${report.deltasPerAnswer}-delta streamed answers; ${report.pinned ? "proxies on CPU 1, backend and load generator on CPU 0" : "no CPU pinning"}`);
+  lines.push(
+    `machine: ${report.machine.cpus} × ${report.machine.model ?? "cpu"}, Node ${report.machine.node}; ${report.deltasPerAnswer}-delta streamed answers; ${report.pinned ? "proxies on CPU 1, backend and load generator on CPU 0" : "no CPU pinning"}`,
+  );
   lines.push("");
-  lines.push("| concurrency | path | TTFB p50 (ms) | TTFB p99 | added TTFB p50 | total p50 (ms) | total p99 | total vs direct | total vs floor | deltas/s | errors |");
+  lines.push(
+    "| concurrency | path | TTFB p50 (ms) | TTFB p99 | added TTFB p50 | total p50 (ms) | total p99 | total vs direct | total vs floor | deltas/s | errors |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const [level, series] of Object.entries(report.latency)) {
     const direct = series.direct!;
@@ -382,18 +508,34 @@ function printReport(report: {
       const added = name === "direct" ? "—" : `${round(s.ttfbP50 - direct.ttfbP50, 3)}`;
       const ratio = name === "direct" ? "1.00" : (s.totalP50 / direct.totalP50).toFixed(2);
       const vsFloor = name.startsWith("proxy") && floor ? `${(s.totalP50 / floor.totalP50).toFixed(2)}×` : "—";
-      lines.push(`| ${level.slice(1)} | ${name} | ${s.ttfbP50} | ${s.ttfbP99} | ${added} | ${s.totalP50} | ${s.totalP99} | ${ratio}× | ${vsFloor} | ${s.deltasPerSecond} | ${s.errors} |`);
+      lines.push(
+        `| ${level.slice(1)} | ${name} | ${s.ttfbP50} | ${s.ttfbP99} | ${added} | ${s.totalP50} | ${s.totalP99} | ${ratio}× | ${vsFloor} | ${s.deltasPerSecond} | ${s.errors} |`,
+      );
     }
   }
   lines.push("");
   lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
-  lines.push(`chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`);
-  lines.push(`memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`);
-  lines.push(`1,000 concurrent full streams: chat errors ${report.concurrent1000.chatErrors}, responses errors ${report.concurrent1000.responsesErrors}`);
-  lines.push(`${report.sequential.requests} sequential requests, errors ${report.sequential.errors}; RSS MiB: ${report.sequential.rss.map((r) => `${r.after}:${r.rssMiB}`).join(" ")}`);
-  const heap = report.heap as { requests: number; errors: number; heapAfterGc: Array<{ after: number; heapMiB: number }> };
-  lines.push(`heap after GC over ${heap.requests} sequential requests (errors ${heap.errors}): ${heap.heapAfterGc.map((h) => `${h.after}:${h.heapMiB} MiB`).join(" ")}`);
-  process.stdout.write(lines.join("\n") + "\n");
+  lines.push(
+    `chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`,
+  );
+  lines.push(
+    `memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`,
+  );
+  lines.push(
+    `1,000 concurrent full streams: chat errors ${report.concurrent1000.chatErrors}, responses errors ${report.concurrent1000.responsesErrors}`,
+  );
+  lines.push(
+    `${report.sequential.requests} sequential requests, errors ${report.sequential.errors}; RSS MiB: ${report.sequential.rss.map((r) => `${r.after}:${r.rssMiB}`).join(" ")}`,
+  );
+  const heap = report.heap as {
+    requests: number;
+    errors: number;
+    heapAfterGc: Array<{ after: number; heapMiB: number }>;
+  };
+  lines.push(
+    `heap after GC over ${heap.requests} sequential requests (errors ${heap.errors}): ${heap.heapAfterGc.map((h) => `${h.after}:${h.heapMiB} MiB`).join(" ")}`,
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 const children: ChildProcess[] = [];

@@ -1,4 +1,4 @@
-/** The authorize URL, parameters in the official order, spaces as %20 (PROTOCOL §1.1–§1.2). */
+/** The authorize URL, parameters in the official order, spaces as %20 (docs/protocol.md §1.1–§1.2). */
 import { CODEX_CLIENT_ID, LOGIN_SCOPE, ORIGINATOR } from "./constants.js";
 
 export function buildAuthorizeUrl(issuer: string, redirectUri: string, challenge: string, state: string): string {

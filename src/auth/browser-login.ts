@@ -37,8 +37,8 @@ const SUCCESS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>co
 <h1>Signed in</h1><p>codex-proxy has your ChatGPT login. You can close this tab and return to the terminal.</p></body></html>`;
 
 function page(title: string, message: string): string {
-  const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html><head><meta charset="utf-8"><title>codex-proxy: ${escape(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto"><h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>`;
+  const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>codex-proxy: ${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`;
 }
 
 async function listenOnFirstFreePort(server: http.Server, ports: readonly number[]): Promise<number> {
@@ -56,11 +56,14 @@ async function listenOnFirstFreePort(server: http.Server, ports: readonly number
       if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     }
   }
-  throw new LoginError(`Ports ${ports.join(" and ")} on 127.0.0.1 are in use (another login running?). Close it, or use \`codex-proxy login --device\`.`);
+  throw new LoginError(
+    `Ports ${ports.join(" and ")} on 127.0.0.1 are in use (another login running?). Close it, or use \`codex-proxy login --device\`.`,
+  );
 }
 
 function describeCallbackError(error: string, description: string | null): string {
-  if (description?.includes("missing_codex_entitlement")) return "Codex is not enabled for this ChatGPT workspace (missing_codex_entitlement). Ask your workspace admin, or use another account.";
+  if (description?.includes("missing_codex_entitlement"))
+    return "Codex is not enabled for this ChatGPT workspace (missing_codex_entitlement). Ask your workspace admin, or use another account.";
   return `The sign-in was not completed: ${error}${description ? ` (${description})` : ""}.`;
 }
 
@@ -70,8 +73,10 @@ type Redirect = { code: string } | { failure: LoginError } | { unusable: string 
 /** The one reading of a redirect, for the browser's request to the callback and for a pasted address alike. */
 function readRedirect(url: URL, state: string): Redirect {
   const error = url.searchParams.get("error");
-  if (error) return { failure: new LoginError(describeCallbackError(error, url.searchParams.get("error_description"))) };
-  if (url.searchParams.get("state") !== state) return { unusable: "This address belongs to a different login attempt (state mismatch)." };
+  if (error)
+    return { failure: new LoginError(describeCallbackError(error, url.searchParams.get("error_description"))) };
+  if (url.searchParams.get("state") !== state)
+    return { unusable: "This address belongs to a different login attempt (state mismatch)." };
   const code = url.searchParams.get("code");
   if (!code) return { unusable: "This address carries no authorization code." };
   return { code };
@@ -86,7 +91,7 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const send = (status: number, html: string) => {
-      // Connection: close, so a kept-alive socket cannot hang the next login (PROTOCOL §1.2 step 9).
+      // Connection: close, so a kept-alive socket cannot hang the next login (docs/protocol.md §1.2 step 9).
       res.writeHead(status, { "content-type": "text/html; charset=utf-8", connection: "close" });
       res.end(html);
     };
@@ -97,7 +102,11 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
     }
     if (url.pathname !== "/auth/callback") return send(404, page("Not found", "Nothing here."));
     const redirect = readRedirect(url, state);
-    if ("unusable" in redirect) return send(400, page("Sign-in not completed", `${redirect.unusable} Finish the sign-in started from the terminal.`));
+    if ("unusable" in redirect)
+      return send(
+        400,
+        page("Sign-in not completed", `${redirect.unusable} Finish the sign-in started from the terminal.`),
+      );
     if ("failure" in redirect) {
       send(400, page("Sign-in failed", redirect.failure.message));
       settle.reject(redirect.failure);
@@ -109,7 +118,15 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
 
   const port = await listenOnFirstFreePort(server, options.ports ?? CALLBACK_PORTS);
   const redirectUri = `http://localhost:${port}/auth/callback`;
-  const timer = setTimeout(() => settle.reject(new LoginError(`Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`)), options.timeoutMs);
+  const timer = setTimeout(
+    () =>
+      settle.reject(
+        new LoginError(
+          `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`,
+        ),
+      ),
+    options.timeoutMs,
+  );
   options.signal?.addEventListener("abort", () => settle.reject(new LoginError("Login aborted.")), { once: true });
   // A mistyped or stale paste is explained and asked again; a code, or the issuer's error, ends the login.
   const pasteAbort = new AbortController();

@@ -1,4 +1,4 @@
-/** OAuth constants of the Codex CLI's public client (PROTOCOL §1.1). */
+/** OAuth constants of the Codex CLI's public client (docs/protocol.md §1.1). */
 
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 export const LOGIN_SCOPE = "openid profile email offline_access";

@@ -1,4 +1,4 @@
-/** Device-code login for machines without a browser (PROTOCOL §1.4). */
+/** Device-code login for machines without a browser (docs/protocol.md §1.4). */
 import { CODEX_CLIENT_ID, DEVICE_VERIFICATION_PATH } from "./constants.js";
 import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { LoginError } from "./browser-login.js";
@@ -22,9 +22,17 @@ export async function runDeviceLogin(options: DeviceLoginOptions): Promise<Token
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ client_id: CODEX_CLIENT_ID }),
   });
-  if (start.status === 404) throw new LoginError("Device-code login is not enabled for this account. Use `codex-proxy login` (browser) instead.");
+  if (start.status === 404)
+    throw new LoginError(
+      "Device-code login is not enabled for this account. Use `codex-proxy login` (browser) instead.",
+    );
   if (!start.ok) throw new LoginError(`The issuer refused to start a device login (HTTP ${start.status}).`);
-  const body = (await start.json()) as { device_auth_id?: string; user_code?: string; usercode?: string; interval?: string | number };
+  const body = (await start.json()) as {
+    device_auth_id?: string;
+    user_code?: string;
+    usercode?: string;
+    interval?: string | number;
+  };
   const userCode = body.user_code ?? body.usercode;
   if (!body.device_auth_id || !userCode) throw new LoginError("The issuer's device-login answer was incomplete.");
   const intervalMs = Math.max(1, Number(body.interval ?? 5)) * 1000;
@@ -41,8 +49,15 @@ export async function runDeviceLogin(options: DeviceLoginOptions): Promise<Token
     if (poll.status === 403 || poll.status === 404) continue; // still pending
     if (!poll.ok) throw new LoginError(`Device login failed (HTTP ${poll.status}).`);
     const result = (await poll.json()) as { authorization_code?: string; code_verifier?: string };
-    if (!result.authorization_code || !result.code_verifier) throw new LoginError("The issuer's device-login answer had no authorization code.");
-    return exchangeCode(options.fetch, options.issuer, result.authorization_code, `${options.issuer}/deviceauth/callback`, result.code_verifier);
+    if (!result.authorization_code || !result.code_verifier)
+      throw new LoginError("The issuer's device-login answer had no authorization code.");
+    return exchangeCode(
+      options.fetch,
+      options.issuer,
+      result.authorization_code,
+      `${options.issuer}/deviceauth/callback`,
+      result.code_verifier,
+    );
   }
   throw new LoginError("The device code expired before it was entered. Run `codex-proxy login --device` again.");
 }

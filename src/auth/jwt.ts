@@ -1,6 +1,6 @@
 /**
  * Reads claims from ChatGPT's JWTs. No signature check: we only read our own
- * tokens to learn expiry and account ids (PROTOCOL §1.3).
+ * tokens to learn expiry and account ids (docs/protocol.md §1.3).
  */
 
 export interface JwtClaims {

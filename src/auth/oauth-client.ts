@@ -24,7 +24,15 @@ export class OAuthError extends Error {
   }
 }
 
-const TERMINAL_CODES = new Set(["refresh_token_reused", "refresh_token_expired", "refresh_token_invalidated", "invalid_grant", "invalid_token", "access_denied", "invalid_client"]);
+const TERMINAL_CODES = new Set([
+  "refresh_token_reused",
+  "refresh_token_expired",
+  "refresh_token_invalidated",
+  "invalid_grant",
+  "invalid_token",
+  "access_denied",
+  "invalid_client",
+]);
 
 function errorCode(body: unknown): string | undefined {
   if (!body || typeof body !== "object") return undefined;
@@ -44,7 +52,12 @@ const EXPLANATIONS: Record<string, string> = {
   invalid_grant: "the issuer no longer accepts this refresh token",
 };
 
-async function tokenRequest(fetchImpl: typeof fetch, issuer: string, body: Record<string, string>, json: boolean): Promise<TokenResponse> {
+async function tokenRequest(
+  fetchImpl: typeof fetch,
+  issuer: string,
+  body: Record<string, string>,
+  json: boolean,
+): Promise<TokenResponse> {
   let response: Response;
   try {
     response = await fetchImpl(`${issuer}/oauth/token`, {
@@ -53,7 +66,12 @@ async function tokenRequest(fetchImpl: typeof fetch, issuer: string, body: Recor
       body: json ? JSON.stringify(body) : new URLSearchParams(body).toString(),
     });
   } catch (error) {
-    throw new OAuthError(`could not reach the OAuth issuer (${error instanceof Error ? error.message : "network error"})`, "network_error", 0, false);
+    throw new OAuthError(
+      `could not reach the OAuth issuer (${error instanceof Error ? error.message : "network error"})`,
+      "network_error",
+      0,
+      false,
+    );
   }
   const text = await response.text();
   let parsed: unknown;
@@ -65,29 +83,57 @@ async function tokenRequest(fetchImpl: typeof fetch, issuer: string, body: Recor
   if (!response.ok) {
     const code = errorCode(parsed) ?? `http_${response.status}`;
     const terminal = TERMINAL_CODES.has(code) || response.status === 401 || response.status === 400;
-    throw new OAuthError(EXPLANATIONS[code] ?? `the OAuth issuer answered HTTP ${response.status} (${code})`, code, response.status, terminal);
+    throw new OAuthError(
+      EXPLANATIONS[code] ?? `the OAuth issuer answered HTTP ${response.status} (${code})`,
+      code,
+      response.status,
+      terminal,
+    );
   }
   const tokens = parsed as Partial<TokenResponse> | undefined;
-  if (!tokens || typeof tokens.access_token !== "string") throw new OAuthError("the OAuth issuer's answer had no access token", "invalid_response", response.status, false);
+  if (!tokens || typeof tokens.access_token !== "string")
+    throw new OAuthError("the OAuth issuer's answer had no access token", "invalid_response", response.status, false);
   return tokens as TokenResponse;
 }
 
-/** grant_type=refresh_token, JSON body, as the current Codex CLI sends it (PROTOCOL §2.1). */
+/** grant_type=refresh_token, JSON body, as the current Codex CLI sends it (docs/protocol.md §2.1). */
 export function requestRefresh(fetchImpl: typeof fetch, issuer: string, refreshToken: string): Promise<TokenResponse> {
-  return tokenRequest(fetchImpl, issuer, { client_id: CODEX_CLIENT_ID, grant_type: "refresh_token", refresh_token: refreshToken }, true);
-}
-
-export function exchangeCode(fetchImpl: typeof fetch, issuer: string, code: string, redirectUri: string, codeVerifier: string): Promise<TokenResponse> {
   return tokenRequest(
     fetchImpl,
     issuer,
-    { grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: CODEX_CLIENT_ID, code_verifier: codeVerifier },
+    { client_id: CODEX_CLIENT_ID, grant_type: "refresh_token", refresh_token: refreshToken },
+    true,
+  );
+}
+
+export function exchangeCode(
+  fetchImpl: typeof fetch,
+  issuer: string,
+  code: string,
+  redirectUri: string,
+  codeVerifier: string,
+): Promise<TokenResponse> {
+  return tokenRequest(
+    fetchImpl,
+    issuer,
+    {
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: redirectUri,
+      client_id: CODEX_CLIENT_ID,
+      code_verifier: codeVerifier,
+    },
     false,
   );
 }
 
 /** Best effort: logout must work offline too. */
-export async function revokeToken(fetchImpl: typeof fetch, issuer: string, token: string, timeoutMs = 3000): Promise<boolean> {
+export async function revokeToken(
+  fetchImpl: typeof fetch,
+  issuer: string,
+  token: string,
+  timeoutMs = 3000,
+): Promise<boolean> {
   try {
     const response = await fetchImpl(`${issuer}/oauth/revoke`, {
       method: "POST",

@@ -1,4 +1,4 @@
-/** PKCE verifier/challenge and state, as the Codex CLI makes them (PROTOCOL §1.2). */
+/** PKCE verifier/challenge and state, as the Codex CLI makes them (docs/protocol.md §1.2). */
 
 function base64Url(bytes: Uint8Array): string {
   let binary = "";

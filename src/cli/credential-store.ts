@@ -1,6 +1,6 @@
 /** Opens the stored-credentials file the CLI commands share, honouring CODEX_PROXY_HOME. */
-import type { EnvRecord } from "../config.js";
-import { ConfCredentialStore } from "../credentials/conf-store.js";
+import type { EnvRecord } from "../core/config.js";
+import { ConfCredentialStore } from "../node/conf-store.js";
 
 export function openCredentialStore(env: EnvRecord = process.env): ConfCredentialStore {
   const home = env.CODEX_PROXY_HOME?.trim();

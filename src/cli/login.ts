@@ -9,12 +9,12 @@ import { isCancel, password, text } from "@clack/prompts";
 import { Command } from "commander";
 import open from "open";
 import { runBrowserLogin, type PasteRedirect } from "../auth/browser-login.js";
-import { defaultCodexAuthPath, readCodexAuthFile } from "../auth/codex-import.js";
+import { defaultCodexAuthPath, readCodexAuthFile } from "../credentials/codex-import.js";
 import { runDeviceLogin } from "../auth/device-login.js";
 import { readIdentity } from "../auth/jwt.js";
 import { requestRefresh } from "../auth/oauth-client.js";
-import { credentialsFromTokens } from "../auth/token-record.js";
-import { loadConfig, type EnvRecord } from "../config.js";
+import { credentialsFromTokens } from "../credentials/token-record.js";
+import { loadConfig, type EnvRecord } from "../core/config.js";
 import type { StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
@@ -40,21 +40,34 @@ const NEEDED_FLAGS =
   "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
 
 function fromFlags(options: LoginOptions, now: number): StoredCredentials {
-  if (!options.accessToken || !options.refreshToken) throw new UsageError("--access-token and --refresh-token go together: pass both.");
+  if (!options.accessToken || !options.refreshToken)
+    throw new UsageError("--access-token and --refresh-token go together: pass both.");
   const identity = readIdentity(options.accessToken);
   let expiresAt = identity.expiresAt;
   if (options.expiresAt !== undefined) {
     expiresAt = Number(options.expiresAt);
-    if (!Number.isFinite(expiresAt) || expiresAt <= 0) throw new UsageError("--expires-at must be a time in epoch milliseconds, e.g. 1767225600000.");
+    if (!Number.isFinite(expiresAt) || expiresAt <= 0)
+      throw new UsageError("--expires-at must be a time in epoch milliseconds, e.g. 1767225600000.");
   }
   if (expiresAt === undefined) throw new UsageError("The access token carries no expiry: pass --expires-at MS.");
   const accountId = options.accountId ?? identity.accountId;
-  return { accessToken: options.accessToken, refreshToken: options.refreshToken, expiresAt, accountId, userId: identity.userId, email: identity.email, plan: identity.plan, lastRefresh: now };
+  return {
+    accessToken: options.accessToken,
+    refreshToken: options.refreshToken,
+    expiresAt,
+    accountId,
+    userId: identity.userId,
+    email: identity.email,
+    plan: identity.plan,
+    lastRefresh: now,
+  };
 }
 
 async function fromPrompts(now: number): Promise<StoredCredentials> {
   const ask = async (message: string, secret: boolean, optional = false): Promise<string | undefined> => {
-    const answer = secret ? await password({ message }) : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined });
+    const answer = secret
+      ? await password({ message })
+      : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined });
     if (isCancel(answer)) throw new UsageError("Login cancelled.");
     const value = answer?.trim();
     if (!value && !optional) throw new UsageError(`${message} is required.`);
@@ -74,12 +87,16 @@ function askForPastedRedirect(out: Writable): PasteRedirect {
     const rl = createInterface({ input: process.stdin, output: out, terminal: false });
     signal.addEventListener("abort", () => rl.close(), { once: true });
     const ask = () =>
-      rl.question("If the browser is on another machine, paste the address it ended on here: ", { signal }, (answer) => {
-        const problem = answer.trim() ? take(answer) : "";
-        if (problem === undefined) return; // taken: the login goes on, and ends the asking
-        if (problem) out.write(`${problem}\n`);
-        ask();
-      });
+      rl.question(
+        "If the browser is on another machine, paste the address it ended on here: ",
+        { signal },
+        (answer) => {
+          const problem = answer.trim() ? take(answer) : "";
+          if (problem === undefined) return; // taken: the login goes on, and ends the asking
+          if (problem) out.write(`${problem}\n`);
+          ask();
+        },
+      );
     ask();
   };
 }
@@ -119,7 +136,10 @@ export async function obtainLogin(
     const tokens = await runDeviceLogin({
       issuer: config.authIssuer,
       fetch: fetchImpl,
-      onCode: (url, code) => out.write(`Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`),
+      onCode: (url, code) =>
+        out.write(
+          `Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`,
+        ),
     });
     return credentialsFromTokens(tokens, now());
   }
@@ -127,7 +147,9 @@ export async function obtainLogin(
   const tty = interactive();
   if (!tty && options.browser !== false) throw new UsageError(`No terminal and no browser to open. ${NEEDED_FLAGS}`);
   const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
-  const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",").map(Number).filter((p) => Number.isInteger(p) && p >= 0);
+  const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",")
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p >= 0);
   // No spinner: its redraws would wipe a URL being pasted at the prompt.
   const tokens = await runBrowserLogin({
     issuer: config.authIssuer,
@@ -153,7 +175,9 @@ export async function runLogin(options: LoginOptions, env: EnvRecord = process.e
   // A login starts a new local chain: any earlier hand-off no longer applies.
   await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
-  process.stdout.write(`Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`);
+  process.stdout.write(
+    `Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`,
+  );
   return 0;
 }
 
@@ -161,8 +185,14 @@ export function loginCommand(): Command {
   return new Command("login")
     .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
     .option("--device", "device-code login for machines without a browser")
-    .option("--import [file]", "import the Codex CLI's auth.json (default $CODEX_HOME/auth.json, else ~/.codex/auth.json)")
-    .option("--no-refresh", "with --import: keep sharing the Codex CLI's token chain instead of forking one (not recommended)")
+    .option(
+      "--import [file]",
+      "import the Codex CLI's auth.json (default $CODEX_HOME/auth.json, else ~/.codex/auth.json)",
+    )
+    .option(
+      "--no-refresh",
+      "with --import: keep sharing the Codex CLI's token chain instead of forking one (not recommended)",
+    )
     .option("--manual", "type or paste the tokens at prompts")
     .option("--access-token <token>", "store this access token (with --refresh-token), for scripts")
     .option("--refresh-token <token>", "the refresh token that goes with --access-token")

@@ -1,7 +1,7 @@
 /** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
 import { Command } from "commander";
 import { revokeToken } from "../auth/oauth-client.js";
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../core/config.js";
 import { openCredentialStore } from "./credential-store.js";
 
 export async function runLogout(env = process.env): Promise<number> {
@@ -14,13 +14,19 @@ export async function runLogout(env = process.env): Promise<number> {
   await store.clear();
   // A chain handed off to a Worker is the Worker's now: revoking it would break the Worker.
   const revoke = credentials.refreshToken && !credentials.handedOffTo;
-  const revoked = revoke ? await revokeToken(globalThis.fetch, loadConfig(env).authIssuer, credentials.refreshToken!) : false;
-  process.stdout.write(`Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`);
+  const revoked = revoke
+    ? await revokeToken(globalThis.fetch, loadConfig(env).authIssuer, credentials.refreshToken!)
+    : false;
+  process.stdout.write(
+    `Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`,
+  );
   return 0;
 }
 
 export function logoutCommand(): Command {
-  return new Command("logout").description("Remove the stored credentials (best-effort revoke upstream)").action(async () => {
-    process.exitCode = await runLogout();
-  });
+  return new Command("logout")
+    .description("Remove the stored credentials (best-effort revoke upstream)")
+    .action(async () => {
+      process.exitCode = await runLogout();
+    });
 }

@@ -4,7 +4,7 @@
  * without argv.
  */
 import { Command } from "commander";
-import { VERSION } from "../version.js";
+import { VERSION } from "../core/version.js";
 import { loginCommand } from "./login.js";
 import { logoutCommand } from "./logout.js";
 import { pushCredentialsCommand } from "./push-credentials.js";

@@ -1,14 +1,20 @@
 /**
  * `push-credentials` (alias `deploy`): hands the stored chain to a deployed
  * Worker, reads its status back, and marks the local copy handed off so that
- * one refresh-token chain has one owner (SPEC "Commands").
+ * one refresh-token chain has one owner (see the README, "Commands").
  */
 import { Command } from "commander";
 import type { StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
 import { obtainLogin } from "./login.js";
-import { fetchWorkerStatus, normaliseWorkerUrl, pushCredentials, resolveAdminKey, WorkerError } from "./worker-client.js";
+import {
+  fetchWorkerStatus,
+  normaliseWorkerUrl,
+  pushCredentials,
+  resolveAdminKey,
+  WorkerError,
+} from "./worker-client.js";
 
 export interface PushOptions {
   workerUrl: string;
@@ -44,17 +50,23 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     await fetchWorkerStatus(url, key);
     // A fresh chain that only the Worker will hold: nothing is written locally.
     // With --json, stdout carries only the JSON: the sign-in instructions go to stderr.
-    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, { out: options.json ? process.stderr : process.stdout });
+    credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, {
+      out: options.json ? process.stderr : process.stdout,
+    });
   } else {
     credentials = await store!.get();
     if (!credentials) {
-      process.stderr.write("No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n");
+      process.stderr.write(
+        "No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n",
+      );
       return 1;
     }
     refuseHandedOff(credentials, options);
   }
   if (!credentials.refreshToken) {
-    process.stderr.write("These credentials have no refresh token, so the Worker could not keep them alive. Log in again with `codex-proxy login`.\n");
+    process.stderr.write(
+      "These credentials have no refresh token, so the Worker could not keep them alive. Log in again with `codex-proxy login`.\n",
+    );
     return 1;
   }
 
@@ -77,10 +89,13 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     handOff = `The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login\` starts a new local chain.\n`;
   }
   if (options.json) {
-    process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
   } else {
-    process.stdout.write(`Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`);
-    if (options.login) process.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
+    process.stdout.write(
+      `Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`,
+    );
+    if (options.login)
+      process.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
   }
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }

@@ -3,14 +3,15 @@
  * environment (ACCESS_TOKEN…) when set, else from the stored login.
  */
 import { Command } from "commander";
-import { loadConfig, type EnvRecord, type ProxyConfig } from "../config.js";
+import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore } from "../credentials/types.js";
 import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
-import { startServer, type RunningServer } from "../node.js";
-import { createLogger, type Logger } from "../server/logging.js";
-import { VERSION } from "../version.js";
+import { stdioLogWriter } from "../node/log-writer.js";
+import { startServer, type RunningServer } from "../node/server.js";
+import { createLogger, type Logger } from "../core/logging.js";
+import { VERSION } from "../core/version.js";
 import { openCredentialStore } from "./credential-store.js";
 
 export interface ServeOptions {
@@ -27,7 +28,8 @@ export function isLoopbackHost(host: string): boolean {
 
 function parsePort(value: string | number | undefined): number {
   const port = Number(value ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port "${value}": use a number from 1 to 65535.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`Invalid port "${value}": use a number from 1 to 65535.`);
   return port;
 }
 
@@ -35,8 +37,16 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
     // The banner is printed at any log level, as one JSON object like every other line.
-    const line = { time: new Date().toISOString(), level: "info", msg: "codex-proxy listening", url, version: VERSION, credentials: credentialSource, auth: config.proxyApiKey ? "api-key" : "none" };
-    process.stdout.write(JSON.stringify(line) + "\n");
+    const line = {
+      time: new Date().toISOString(),
+      level: "info",
+      msg: "codex-proxy listening",
+      url,
+      version: VERSION,
+      credentials: credentialSource,
+      auth: config.proxyApiKey ? "api-key" : "none",
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
     return;
   }
   const lines = [
@@ -53,11 +63,15 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
     "",
     "Press Ctrl+C to stop.",
   ];
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 /** Saves the usage windows for `status` without a disk write per request. */
-function persistAtMostEvery(intervalMs: number, now: () => number, save: (snapshot: RateLimitSnapshot) => Promise<void>) {
+function persistAtMostEvery(
+  intervalMs: number,
+  now: () => number,
+  save: (snapshot: RateLimitSnapshot) => Promise<void>,
+) {
   let lastSaved = 0;
   return (snapshot: RateLimitSnapshot) => {
     if (now() - lastSaved < intervalMs) return;
@@ -73,7 +87,11 @@ function persistAtMostEvery(intervalMs: number, now: () => number, save: (snapsh
  */
 function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof setInterval> {
   const timer = setInterval(() => {
-    auth.getAuth().catch((error: unknown) => logger.debug("background refresh check failed", { reason: error instanceof Error ? error.message : "unknown" }));
+    auth
+      .getAuth()
+      .catch((error: unknown) =>
+        logger.debug("background refresh check failed", { reason: error instanceof Error ? error.message : "unknown" }),
+      );
   }, 10 * 60_000);
   timer.unref();
   return timer;
@@ -83,7 +101,12 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const config = loadConfig(env);
   const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
   const port = parsePort(options.port ?? env.PORT);
-  const logger = createLogger({ production: config.production, level: config.logLevel, secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""] });
+  const logger = createLogger({
+    production: config.production,
+    level: config.logLevel,
+    write: stdioLogWriter(config.production),
+    secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""],
+  });
 
   if (!isLoopbackHost(host) && !config.proxyApiKey) {
     if (!options.insecureNoAuth) {
@@ -92,7 +115,9 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
           "Set PROXY_API_KEY (clients then send it as a Bearer token), or pass --insecure-no-auth if you really mean it.",
       );
     }
-    logger.warn(`INSECURE: listening on ${host} with no API key (--insecure-no-auth). Anyone who can reach it can use your subscription.`);
+    logger.warn(
+      `INSECURE: listening on ${host} with no API key (--insecure-no-auth). Anyone who can reach it can use your subscription.`,
+    );
   }
 
   // A closed stdout (`serve | head`, a dead log collector) must not take the proxy down.
@@ -103,8 +128,16 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const fromEnv = (await envStore.get()) !== undefined;
   const fileStore = openCredentialStore(env);
   const store: CredentialStore = fromEnv ? envStore : fileStore;
-  const auth = new TokenManager({ store, issuer: config.authIssuer, fetch: globalThis.fetch.bind(globalThis), now, logger });
-  const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)));
+  const auth = new TokenManager({
+    store,
+    issuer: config.authIssuer,
+    fetch: globalThis.fetch.bind(globalThis),
+    now,
+    logger,
+  });
+  const rateLimits = new RateLimitTracker(
+    persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)),
+  );
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
   const source = fromEnv

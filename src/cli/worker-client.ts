@@ -13,13 +13,19 @@ export function normaliseWorkerUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new WorkerError(`"${raw}" is not a URL. Pass the Worker's address, e.g. --worker-url https://codex-proxy.<you>.workers.dev`);
+    throw new WorkerError(
+      `"${raw}" is not a URL. Pass the Worker's address, e.g. --worker-url https://codex-proxy.<you>.workers.dev`,
+    );
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new WorkerError(`--worker-url must be an http(s) URL, not ${url.protocol}`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new WorkerError(`--worker-url must be an http(s) URL, not ${url.protocol}`);
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
-export async function resolveAdminKey(given: string | undefined, env: Record<string, string | undefined>): Promise<string> {
+export async function resolveAdminKey(
+  given: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<string> {
   const key = given?.trim() || env.ADMIN_API_KEY?.trim();
   if (key) return key;
   if (process.stdin.isTTY && process.stdout.isTTY) {
@@ -32,24 +38,36 @@ export async function resolveAdminKey(given: string | undefined, env: Record<str
 async function call(url: string, key: string, init: RequestInit): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(20_000) });
+    response = await fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` },
+      signal: AbortSignal.timeout(20_000),
+    });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : "network error");
-    throw new WorkerError(`Could not reach ${new URL(url).origin} (${cause}). Check the URL and that the Worker is deployed.`);
+    const cause =
+      (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : "network error");
+    throw new WorkerError(
+      `Could not reach ${new URL(url).origin} (${cause}). Check the URL and that the Worker is deployed.`,
+    );
   }
   // A 401 says the key is wrong whatever the body looks like.
   if (response.status === 401) {
     await response.body?.cancel();
-    throw new WorkerError("The Worker rejected the admin key (401). Check --admin-key / ADMIN_API_KEY against `wrangler secret put ADMIN_API_KEY`.");
+    throw new WorkerError(
+      "The Worker rejected the admin key (401). Check --admin-key / ADMIN_API_KEY against `wrangler secret put ADMIN_API_KEY`.",
+    );
   }
   const text = await response.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new WorkerError(`${url} answered HTTP ${response.status} with something that is not JSON: is this a codex-proxy Worker?`);
+    throw new WorkerError(
+      `${url} answered HTTP ${response.status} with something that is not JSON: is this a codex-proxy Worker?`,
+    );
   }
-  if (response.status === 404) throw new WorkerError(`${url} does not exist (404): is this a codex-proxy Worker, with ADMIN_API_KEY set?`);
+  if (response.status === 404)
+    throw new WorkerError(`${url} does not exist (404): is this a codex-proxy Worker, with ADMIN_API_KEY set?`);
   if (!response.ok) {
     const message = (body as { error?: { message?: string } })?.error?.message ?? `HTTP ${response.status}`;
     throw new WorkerError(`The Worker answered: ${message}`);
@@ -59,7 +77,8 @@ async function call(url: string, key: string, init: RequestInit): Promise<unknow
 
 export async function fetchWorkerStatus(workerUrl: string, key: string): Promise<CredentialStatus> {
   const body = await call(`${workerUrl}/admin/credentials/status`, key, { method: "GET" });
-  if (!body || typeof body !== "object" || (body as { type?: unknown }).type !== "oauth") throw new WorkerError("The Worker's status answer has an unexpected shape.");
+  if (!body || typeof body !== "object" || (body as { type?: unknown }).type !== "oauth")
+    throw new WorkerError("The Worker's status answer has an unexpected shape.");
   return body as CredentialStatus;
 }
 
@@ -72,5 +91,9 @@ export interface PushBody {
 }
 
 export async function pushCredentials(workerUrl: string, key: string, body: PushBody): Promise<void> {
-  await call(`${workerUrl}/admin/credentials`, key, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await call(`${workerUrl}/admin/credentials`, key, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }

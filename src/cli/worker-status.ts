@@ -9,13 +9,17 @@ export interface WorkerStatusOptions {
 }
 
 /** Prints the Worker's status (human or JSON); returns the exit code: 0 usable, 1 missing or expired. */
-export async function readWorkerStatus(options: WorkerStatusOptions, env: Record<string, string | undefined> = process.env, now = Date.now()): Promise<number> {
+export async function readWorkerStatus(
+  options: WorkerStatusOptions,
+  env: Record<string, string | undefined> = process.env,
+  now = Date.now(),
+): Promise<number> {
   const url = normaliseWorkerUrl(options.workerUrl);
   const key = await resolveAdminKey(options.adminKey, env);
   const status = await fetchWorkerStatus(url, key);
   const human = status.hasCredentials
     ? renderStatus(status, now, { source: url })
     : `No credentials in the Worker at ${url}. Give it a login: \`codex-proxy push-credentials --worker-url ${url}\` (or add --login).`;
-  process.stdout.write((options.json ? JSON.stringify(status, null, 2) : human) + "\n");
+  process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : human}\n`);
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }

@@ -3,11 +3,11 @@
  * retry-once rule, bounded retries before the first byte, and error mapping.
  * Everything else gets a 200 streaming `Response` or a `ProxyError`.
  */
-import type { ProxyConfig } from "../config.js";
+import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
-import { clientClosed, ProxyError } from "../server/errors.js";
-import type { Logger } from "../server/logging.js";
-import { VERSION } from "../version.js";
+import { clientClosed, ProxyError } from "../core/errors.js";
+import type { Logger } from "../core/logging.js";
+import { VERSION } from "../core/version.js";
 import type { RateLimitTracker } from "./rate-limits.js";
 import { upstreamHttpError } from "./upstream-errors.js";
 
@@ -28,7 +28,7 @@ export interface UpstreamCallOptions {
   sessionId?: string;
 }
 
-/** Retries for 5xx, throttling 429s and connection errors before the first byte (SPEC: at most 2). */
+/** Retries for 5xx, throttling 429s and connection errors before the first byte (at most 2, as the README promises). */
 const MAX_RETRIES = 2;
 const RETRY_BASE_MS = 250;
 
@@ -61,7 +61,11 @@ export class CodexClient {
    * Fetches with a connect timeout covering only the wait for response
    * headers; the client's signal keeps cancelling the body afterwards.
    */
-  private async fetchWithTimeout(url: string, init: RequestInit, clientSignal: AbortSignal | undefined): Promise<Response> {
+  private async fetchWithTimeout(
+    url: string,
+    init: RequestInit,
+    clientSignal: AbortSignal | undefined,
+  ): Promise<Response> {
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(clientSignal?.reason);
     if (clientSignal?.aborted) onClientAbort();
@@ -71,10 +75,14 @@ export class CodexClient {
       return await this.deps.fetch(url, { ...init, signal: controller.signal });
     } catch (error) {
       if (controller.signal.reason instanceof ConnectTimeout) {
-        throw new ProxyError(504, `The Codex backend did not answer within ${Math.round(this.deps.config.connectTimeoutMs / 1000)} s.`, {
-          type: "upstream_error",
-          code: "upstream_timeout",
-        });
+        throw new ProxyError(
+          504,
+          `The Codex backend did not answer within ${Math.round(this.deps.config.connectTimeoutMs / 1000)} s.`,
+          {
+            type: "upstream_error",
+            code: "upstream_timeout",
+          },
+        );
       }
       throw error;
     } finally {
@@ -106,19 +114,30 @@ export class CodexClient {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await this.fetchWithTimeout(url, { ...init, headers: this.headers(auth, accept, options.sessionId) }, options.signal);
+        response = await this.fetchWithTimeout(
+          url,
+          { ...init, headers: this.headers(auth, accept, options.sessionId) },
+          options.signal,
+        );
       } catch (error) {
         if (options.signal?.aborted) throw clientClosed();
         if (error instanceof ProxyError) throw error;
         if (attempt < MAX_RETRIES) {
-          this.deps.logger.warn("upstream connection failed, retrying", { attempt: attempt + 1, reason: errorName(error) });
+          this.deps.logger.warn("upstream connection failed, retrying", {
+            attempt: attempt + 1,
+            reason: errorName(error),
+          });
           await sleep(RETRY_BASE_MS * 2 ** attempt);
           continue;
         }
-        throw new ProxyError(503, `Could not reach the Codex backend (${errorName(error)}). Check your network connection and retry.`, {
-          type: "upstream_error",
-          code: "upstream_unreachable",
-        });
+        throw new ProxyError(
+          503,
+          `Could not reach the Codex backend (${errorName(error)}). Check your network connection and retry.`,
+          {
+            type: "upstream_error",
+            code: "upstream_unreachable",
+          },
+        );
       }
 
       this.deps.rateLimits?.observe(response.headers, this.deps.now());

@@ -1,5 +1,5 @@
 /**
- * Typed views of the upstream SSE events we act on (PROTOCOL §5.2). Events
+ * Typed views of the upstream SSE events we act on (docs/protocol.md §5.2). Events
  * are parsed JSON; unknown types and fields are ignored by consumers.
  */
 

@@ -3,7 +3,7 @@
  * hour, with the built-in list as fallback when it cannot be read (retried
  * after a minute). Concurrent callers share one fetch.
  */
-import type { Logger } from "../server/logging.js";
+import type { Logger } from "../core/logging.js";
 import { FALLBACK_MODELS, parseCatalogueEntry, type CodexModel } from "./models.js";
 
 const TTL_MS = 60 * 60_000;
@@ -39,7 +39,9 @@ export class ModelCatalogue {
   private async load(): Promise<readonly CodexModel[]> {
     try {
       const raw = (await this.deps.fetchCatalogue()) as { models?: unknown };
-      const models = Array.isArray(raw?.models) ? raw.models.map(parseCatalogueEntry).filter((m): m is CodexModel => m !== undefined) : [];
+      const models = Array.isArray(raw?.models)
+        ? raw.models.map(parseCatalogueEntry).filter((m): m is CodexModel => m !== undefined)
+        : [];
       if (models.length === 0) throw new Error("the catalogue was empty");
       this.cached = models;
       this.expiresAt = this.deps.now() + TTL_MS;

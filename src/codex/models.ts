@@ -34,9 +34,12 @@ function builtin(slug: string, priority: number, extra: Partial<CodexModel> = {}
   };
 }
 
-/** Used when the live catalogue cannot be read (PROTOCOL §8.1 snapshot). */
+/** Used when the live catalogue cannot be read (docs/protocol.md §8.1 snapshot). */
 export const FALLBACK_MODELS: readonly CodexModel[] = [
-  builtin("gpt-5.6-sol", 1, { reasoningEfforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low" }),
+  builtin("gpt-5.6-sol", 1, {
+    reasoningEfforts: ["low", "medium", "high", "xhigh", "max", "ultra"],
+    defaultEffort: "low",
+  }),
   builtin("gpt-5.6-terra", 2, { reasoningEfforts: ["low", "medium", "high", "xhigh", "max", "ultra"] }),
   builtin("gpt-5.6-luna", 3, { reasoningEfforts: ["low", "medium", "high", "xhigh", "max"] }),
   builtin("gpt-5.5", 4),
@@ -59,9 +62,15 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 export function parseCatalogueEntry(raw: unknown): CodexModel | undefined {
   const entry = asRecord(raw);
   if (!entry || typeof entry.slug !== "string" || !entry.slug) return undefined;
-  const levels = Array.isArray(entry.supported_reasoning_levels) ? (entry.supported_reasoning_levels as RawReasoningLevel[]) : [];
-  const efforts = levels.map((level) => (typeof level === "string" ? level : level?.effort)).filter((e): e is string => typeof e === "string");
-  const modalities = Array.isArray(entry.input_modalities) ? entry.input_modalities.filter((m): m is string => typeof m === "string") : ["text", "image"];
+  const levels = Array.isArray(entry.supported_reasoning_levels)
+    ? (entry.supported_reasoning_levels as RawReasoningLevel[])
+    : [];
+  const efforts = levels
+    .map((level) => (typeof level === "string" ? level : level?.effort))
+    .filter((e): e is string => typeof e === "string");
+  const modalities = Array.isArray(entry.input_modalities)
+    ? entry.input_modalities.filter((m): m is string => typeof m === "string")
+    : ["text", "image"];
   return {
     slug: entry.slug,
     displayName: typeof entry.display_name === "string" ? entry.display_name : undefined,
@@ -98,7 +107,11 @@ const ALIASES: Record<string, string> = {
  * `<slug>:high`. Unknown names pass through unchanged so the upstream can
  * answer with its own message.
  */
-export function resolveModel(requested: string | undefined, models: readonly CodexModel[], defaultModel: string): ResolvedModel {
+export function resolveModel(
+  requested: string | undefined,
+  models: readonly CodexModel[],
+  defaultModel: string,
+): ResolvedModel {
   const name = (requested?.trim() || defaultModel).toLowerCase();
   const bySlug = new Map(models.map((m) => [m.slug.toLowerCase(), m] as const));
   const direct = bySlug.get(name) ?? bySlug.get(ALIASES[name] ?? "") ?? bySlug.get(name.replace(/-latest$/, ""));

@@ -1,6 +1,6 @@
 /**
  * The `x-codex-*` rate-limit headers the backend sends on every answer
- * (PROTOCOL §7.4), remembered so that `status` and `GET /v1/usage` can show
+ * (docs/protocol.md §7.4), remembered so that `status` and `GET /v1/usage` can show
  * how much of the 5-hour and weekly windows is used.
  */
 
@@ -32,7 +32,7 @@ function readWindow(headers: Headers, prefix: string, nowMs: number): RateLimitW
   let resetsAt = num(headers, `${prefix}-reset-at`);
   const resetAfter = num(headers, `${prefix}-reset-after-seconds`);
   if (resetsAt === undefined && resetAfter !== undefined) resetsAt = Math.floor(nowMs / 1000) + resetAfter;
-  // A window is present only if something in it is non-zero (PROTOCOL §7.4).
+  // A window is present only if something in it is non-zero (docs/protocol.md §7.4).
   if (!usedPercent && !windowMinutes && resetsAt === undefined) return undefined;
   return { usedPercent: usedPercent ?? 0, windowMinutes, resetsAt };
 }

@@ -4,7 +4,7 @@
  * the answer starts) and then relay the rest without buffering.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { ProxyError } from "../server/errors.js";
+import { ProxyError } from "../core/errors.js";
 import type { UpstreamEvent } from "./events.js";
 
 export interface RawEvent {
@@ -25,7 +25,7 @@ export function parseEventData(raw: RawEvent): UpstreamEvent | undefined {
       return event;
     }
   } catch {
-    // Unparseable data lines are skipped, as the official client does (PROTOCOL §5.1).
+    // Unparseable data lines are skipped, as the official client does (docs/protocol.md §5.1).
   }
   return undefined;
 }
@@ -41,10 +41,14 @@ export class UpstreamIdleTimeout extends ProxyError {
 
 /** The socket broke mid-stream (the backend closed it, or the network dropped). */
 export function connectionLost(): ProxyError {
-  return new ProxyError(502, "The connection to the Codex backend was lost before the response completed; the answer is incomplete. Retry the request.", {
-    type: "upstream_error",
-    code: "stream_incomplete",
-  });
+  return new ProxyError(
+    502,
+    "The connection to the Codex backend was lost before the response completed; the answer is incomplete. Retry the request.",
+    {
+      type: "upstream_error",
+      code: "stream_incomplete",
+    },
+  );
 }
 
 function typeOf(message: EventSourceMessage): string {
@@ -81,7 +85,7 @@ export class SseEventQueue {
 
   /** Flushes an event the body ended without a blank line after. */
   end(rest: string): void {
-    this.parser.feed(rest + "\n\n");
+    this.parser.feed(`${rest}\n\n`);
   }
 
   get size(): number {
@@ -162,7 +166,7 @@ export class UpstreamEventReader implements EventReader {
       if (error instanceof ProxyError) throw error;
       throw connectionLost();
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 
@@ -194,7 +198,13 @@ export class UpstreamEventReader implements EventReader {
   }
 }
 
-const LIFECYCLE_TYPES = new Set(["response.created", "response.in_progress", "response.queued", "codex.rate_limits", "codex.response.metadata"]);
+const LIFECYCLE_TYPES = new Set([
+  "response.created",
+  "response.in_progress",
+  "response.queued",
+  "codex.rate_limits",
+  "codex.response.metadata",
+]);
 
 /** Events that carry no part of the answer: held back so that an early failure can still become an HTTP error. */
 export function isLifecycleEvent(type: string): boolean {

@@ -1,9 +1,9 @@
 /**
  * Maps what the Codex backend says went wrong — HTTP statuses before the
  * stream, `response.failed` / `error` events inside it — to OpenAI-shaped
- * errors with a message that tells the user what happened (SPEC "Upstream outcomes").
+ * errors with a message that tells the user what happened (docs/protocol.md §7).
  */
-import { ProxyError } from "../server/errors.js";
+import { ProxyError } from "../core/errors.js";
 import type { UpstreamEvent } from "./events.js";
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -19,7 +19,8 @@ const CONTEXT_PATTERN = /context (window|length)|too many tokens/i;
 function statusForCode(code: string | undefined, type: string | undefined, message: string): number {
   if (code === "context_length_exceeded" || code === "context_too_large" || CONTEXT_PATTERN.test(message)) return 400;
   const key = code ?? type ?? "";
-  if (["invalid_request_error", "cyber_policy", "invalid_prompt", "invalid_value", "unsupported_value"].includes(key)) return 400;
+  if (["invalid_request_error", "cyber_policy", "invalid_prompt", "invalid_value", "unsupported_value"].includes(key))
+    return 400;
   if (key === "rate_limit_exceeded" || key === "usage_limit_reached" || key === "insufficient_quota") return 429;
   if (key === "usage_not_included") return 403;
   if (key === "model_not_found") return 404;
@@ -31,21 +32,28 @@ export function inStreamFailure(event: UpstreamEvent): ProxyError {
   const nested = event.type === "response.failed" ? asRecord(event.response?.error) : asRecord(event.error);
   const code = str(nested?.code) ?? str(event.code);
   const type = str(nested?.type) ?? str(event.error_type) ?? str(event.type === "error" ? undefined : undefined);
-  const upstreamMessage = str(nested?.message) ?? str(event.message) ?? "The upstream response failed without an explanation";
+  const upstreamMessage =
+    str(nested?.message) ?? str(event.message) ?? "The upstream response failed without an explanation";
   const status = statusForCode(code, type, upstreamMessage);
-  const contextExceeded = status === 400 && (code === "context_length_exceeded" || code === "context_too_large" || CONTEXT_PATTERN.test(upstreamMessage));
+  const contextExceeded =
+    status === 400 &&
+    (code === "context_length_exceeded" || code === "context_too_large" || CONTEXT_PATTERN.test(upstreamMessage));
   return new ProxyError(status, status === 502 ? `Codex backend failed: ${upstreamMessage}` : upstreamMessage, {
     code: contextExceeded ? "context_length_exceeded" : (code ?? null),
     type: status === 502 ? "upstream_error" : undefined,
   });
 }
 
-/** A stream that closed with no terminal event: never a normal finish (PROTOCOL §5.1). */
+/** A stream that closed with no terminal event: never a normal finish (docs/protocol.md §5.1). */
 export function prematureClose(): ProxyError {
-  return new ProxyError(502, "The Codex backend closed the stream before the response completed; the answer is incomplete. Retry the request.", {
-    type: "upstream_error",
-    code: "stream_incomplete",
-  });
+  return new ProxyError(
+    502,
+    "The Codex backend closed the stream before the response completed; the answer is incomplete. Retry the request.",
+    {
+      type: "upstream_error",
+      code: "stream_incomplete",
+    },
+  );
 }
 
 export interface UsageLimitInfo {
@@ -84,17 +92,30 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Detects Cloudflare's HTML challenge (or its empty-404 path block) instead of an API answer. */
-export function isCloudflareBlock(status: number, contentType: string | null, bodyText: string, headers: Headers): boolean {
+export function isCloudflareBlock(
+  status: number,
+  contentType: string | null,
+  bodyText: string,
+  headers: Headers,
+): boolean {
   if (headers.get("cf-mitigated")) return true;
-  if (status === 403 && (contentType?.includes("text/html") || /<html|just a moment|cf-chl|challenge-platform/i.test(bodyText))) return true;
+  if (
+    status === 403 &&
+    (contentType?.includes("text/html") || /<html|just a moment|cf-chl|challenge-platform/i.test(bodyText))
+  )
+    return true;
   return status === 404 && bodyText.trim() === "" && headers.has("cf-ray");
 }
 
 export function cloudflareBlocked(): ProxyError {
-  return new ProxyError(502, "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on your own machine, or route the Worker through a tunnel to it.", {
-    type: "upstream_error",
-    code: "cloudflare_challenge",
-  });
+  return new ProxyError(
+    502,
+    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on your own machine, or route the Worker through a tunnel to it.",
+    {
+      type: "upstream_error",
+      code: "cloudflare_challenge",
+    },
+  );
 }
 
 /**
@@ -112,20 +133,29 @@ export function upstreamHttpError(status: number, bodyText: string, headers: Hea
   const err = asRecord(body.error);
   const errType = str(err?.type);
   const errCode = str(err?.code);
-  const detail = str(body.detail) ?? str(err?.message) ?? str(body.message) ?? (bodyText.trim().slice(0, 300) || undefined);
+  const detail =
+    str(body.detail) ?? str(err?.message) ?? str(body.message) ?? (bodyText.trim().slice(0, 300) || undefined);
 
   if (status === 429 && errType === "usage_limit_reached") return usageLimitError(body, nowMs);
   if (errType === "usage_not_included" || errCode === "usage_not_included") {
-    return new ProxyError(403, "Your ChatGPT plan does not include Codex. Use an account whose plan includes Codex, then run `codex-proxy login`.", {
-      type: "usage_not_included",
-      code: "usage_not_included",
-    });
+    return new ProxyError(
+      403,
+      "Your ChatGPT plan does not include Codex. Use an account whose plan includes Codex, then run `codex-proxy login`.",
+      {
+        type: "usage_not_included",
+        code: "usage_not_included",
+      },
+    );
   }
   if (status === 401) {
-    return new ProxyError(401, "The Codex backend rejected the access token, and refreshing it did not help. Run `codex-proxy login` to sign in again.", {
-      type: "authentication_error",
-      code: "invalid_credentials",
-    });
+    return new ProxyError(
+      401,
+      "The Codex backend rejected the access token, and refreshing it did not help. Run `codex-proxy login` to sign in again.",
+      {
+        type: "authentication_error",
+        code: "invalid_credentials",
+      },
+    );
   }
   if (status === 429) {
     return new ProxyError(429, `The Codex backend is rate limiting requests: ${detail ?? "too many requests"}`, {
@@ -136,10 +166,17 @@ export function upstreamHttpError(status: number, bodyText: string, headers: Hea
   }
   if (status >= 400 && status < 500) {
     // The backend's own explanation is the most useful thing we can pass on.
-    return new ProxyError(status === 404 ? 404 : status === 403 ? 403 : 400, `Codex backend rejected the request: ${detail ?? `HTTP ${status}`}`, {
-      code: errCode ?? null,
-      param: str(err?.param) ?? null,
-    });
+    return new ProxyError(
+      status === 404 ? 404 : status === 403 ? 403 : 400,
+      `Codex backend rejected the request: ${detail ?? `HTTP ${status}`}`,
+      {
+        code: errCode ?? null,
+        param: str(err?.param) ?? null,
+      },
+    );
   }
-  return new ProxyError(502, `Codex backend error (HTTP ${status}): ${detail ?? "no details"}`, { type: "upstream_error", code: "upstream_error" });
+  return new ProxyError(502, `Codex backend error (HTTP ${status}): ${detail ?? "no details"}`, {
+    type: "upstream_error",
+    code: "upstream_error",
+  });
 }

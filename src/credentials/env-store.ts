@@ -1,11 +1,11 @@
 /**
  * Read-only credentials from the environment (`ACCESS_TOKEN`, `ACCOUNT_ID`,
- * optional `REFRESH_TOKEN`, `EXPIRES_AT`), as the seed README describes. They
+ * optional `REFRESH_TOKEN`, `EXPIRES_AT`), as the README describes. They
  * override stored credentials; the account id and expiry come from the JWT
  * when not given.
  */
 import { readIdentity } from "../auth/jwt.js";
-import type { EnvRecord } from "../config.js";
+import type { EnvRecord } from "../core/config.js";
 import type { CredentialStore, StoredCredentials } from "./types.js";
 
 // Without a known expiry an env token is assumed valid for a day, so that
@@ -20,7 +20,10 @@ export function credentialsFromEnv(env: EnvRecord, now: number): StoredCredentia
   return {
     accessToken,
     refreshToken: env.REFRESH_TOKEN?.trim() || undefined,
-    expiresAt: Number.isFinite(expiresAtEnv) && expiresAtEnv > 0 ? expiresAtEnv : (identity.expiresAt ?? now + UNKNOWN_EXPIRY_MS),
+    expiresAt:
+      Number.isFinite(expiresAtEnv) && expiresAtEnv > 0
+        ? expiresAtEnv
+        : (identity.expiresAt ?? now + UNKNOWN_EXPIRY_MS),
     accountId: env.ACCOUNT_ID?.trim() || identity.accountId,
     userId: identity.userId,
     email: identity.email,

@@ -7,10 +7,16 @@
  */
 import { readIdentity } from "../auth/jwt.js";
 import { requestRefresh, OAuthError } from "../auth/oauth-client.js";
-import { credentialsFromTokens } from "../auth/token-record.js";
-import { ProxyError } from "../server/errors.js";
-import type { Logger } from "../server/logging.js";
-import { REFRESH_AHEAD_MS, type AuthProvider, type CredentialStore, type StoredCredentials, type UpstreamAuth } from "./types.js";
+import { credentialsFromTokens } from "./token-record.js";
+import { ProxyError } from "../core/errors.js";
+import type { Logger } from "../core/logging.js";
+import {
+  REFRESH_AHEAD_MS,
+  type AuthProvider,
+  type CredentialStore,
+  type StoredCredentials,
+  type UpstreamAuth,
+} from "./types.js";
 
 export interface TokenManagerOptions {
   store: CredentialStore;
@@ -64,7 +70,10 @@ export class TokenManager implements AuthProvider {
   }
 
   private missing(): ProxyError {
-    return new ProxyError(401, "No ChatGPT credentials. Run `codex-proxy login` first.", { type: "authentication_error", code: "missing_credentials" });
+    return new ProxyError(401, "No ChatGPT credentials. Run `codex-proxy login` first.", {
+      type: "authentication_error",
+      code: "missing_credentials",
+    });
   }
 
   async getAuth(): Promise<UpstreamAuth> {
@@ -77,10 +86,14 @@ export class TokenManager implements AuthProvider {
   async refreshAfterUnauthorized(rejected: UpstreamAuth): Promise<UpstreamAuth> {
     const credentials = await this.refresh(rejected.accessToken, true);
     if (credentials.accessToken === rejected.accessToken) {
-      throw new ProxyError(401, `The Codex backend rejected the access token and it cannot be refreshed. ${this.hint}`, {
-        type: "authentication_error",
-        code: "invalid_credentials",
-      });
+      throw new ProxyError(
+        401,
+        `The Codex backend rejected the access token and it cannot be refreshed. ${this.hint}`,
+        {
+          type: "authentication_error",
+          code: "invalid_credentials",
+        },
+      );
     }
     return { accessToken: credentials.accessToken, accountId: credentials.accountId };
   }
@@ -130,10 +143,14 @@ export class TokenManager implements AuthProvider {
     }
     if (!current.refreshToken) {
       if (current.expiresAt > now() && !force) return current;
-      throw new ProxyError(401, `The access token has expired and there is no refresh token to renew it. ${this.hint}`, {
-        type: "authentication_error",
-        code: "token_expired",
-      });
+      throw new ProxyError(
+        401,
+        `The access token has expired and there is no refresh token to renew it. ${this.hint}`,
+        {
+          type: "authentication_error",
+          code: "token_expired",
+        },
+      );
     }
     if (this.deadChain?.refreshToken === current.refreshToken) throw this.deadChain.error;
     return this.rotate(current);
@@ -145,7 +162,11 @@ export class TokenManager implements AuthProvider {
     for (let attempt = 0; ; attempt++) {
       try {
         const tokens = await requestRefresh(this.options.fetch, issuer, current.refreshToken!);
-        const next = { ...credentialsFromTokens(tokens, now(), current), handedOffTo: undefined, handedOffAt: undefined };
+        const next = {
+          ...credentialsFromTokens(tokens, now(), current),
+          handedOffTo: undefined,
+          handedOffAt: undefined,
+        };
         // Persist before use: a rotated refresh token that is not saved is a chain lost.
         await store.set(next);
         logger.info("access token refreshed", { expiresInMinutes: Math.round((next.expiresAt - now()) / 60_000) });
@@ -161,12 +182,18 @@ export class TokenManager implements AuthProvider {
           }
         }
         if (error.terminal || attempt >= TRANSIENT_RETRIES - 1) {
-          await store.set({ ...current, lastRefreshError: `${new Date(now()).toISOString()}: ${error.message}` }).catch(() => {});
+          await store
+            .set({ ...current, lastRefreshError: `${new Date(now()).toISOString()}: ${error.message}` })
+            .catch(() => {});
           logger.warn("token refresh failed", { code: error.code, terminal: error.terminal });
-          const failure = new ProxyError(401, `Could not refresh the ChatGPT access token: ${error.message}. ${this.hint}`, {
-            type: "authentication_error",
-            code: "refresh_failed",
-          });
+          const failure = new ProxyError(
+            401,
+            `Could not refresh the ChatGPT access token: ${error.message}. ${this.hint}`,
+            {
+              type: "authentication_error",
+              code: "refresh_failed",
+            },
+          );
           if (error.terminal) this.deadChain = { refreshToken: current.refreshToken!, error: failure };
           throw failure;
         }

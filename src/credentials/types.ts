@@ -37,7 +37,7 @@ export interface CredentialStore {
   withRefreshLock?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** The `status --json` / `GET /admin/credentials/status` shape (SPEC "Admin API"). */
+/** The `status --json` / `GET /admin/credentials/status` shape (docs/protocol.md §9). */
 export type CredentialStatus =
   | { type: "oauth"; hasCredentials: false; [extra: string]: unknown }
   | {
@@ -54,7 +54,7 @@ export type CredentialStatus =
 export const REFRESH_AHEAD_MS = 60 * 60_000;
 
 export function minutesUntilExpiry(expiresAt: number, now: number): number {
-  // Math.trunc, not floor: the contract truncates toward zero (PROTOCOL §9.3).
+  // Math.trunc, not floor: the contract truncates toward zero (docs/protocol.md §9.3).
   return Math.trunc((expiresAt - now) / 60_000);
 }
 

@@ -6,15 +6,15 @@ import { H3, type H3Event } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
-import type { ProxyConfig } from "../config.js";
+import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../core/version.js";
 import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
-import { errorResponse, ProxyError, toProxyError } from "./errors.js";
+import { errorResponse, ProxyError, toProxyError } from "../core/errors.js";
 import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
-import type { Logger } from "./logging.js";
+import type { Logger } from "../core/logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
@@ -53,7 +53,8 @@ type EventWithLog = H3Event & { context: { [LOG_INFO]?: RequestLogInfo; startedA
 
 function logInfo(event: H3Event): RequestLogInfo {
   const ctx = (event as EventWithLog).context;
-  return (ctx[LOG_INFO] ??= {});
+  ctx[LOG_INFO] ??= {};
+  return ctx[LOG_INFO];
 }
 
 function randomId(): string {
@@ -64,8 +65,20 @@ export function createApp(deps: AppDeps): ProxyApp {
   const now = deps.now ?? Date.now;
   const fetchImpl = deps.fetch ?? globalThis.fetch.bind(globalThis);
   const rateLimits = deps.rateLimits ?? new RateLimitTracker();
-  const client = new CodexClient({ config: deps.config, auth: deps.auth, fetch: fetchImpl, logger: deps.logger, now, rateLimits, sleep: deps.sleep });
-  const catalogue = new ModelCatalogue({ fetchCatalogue: () => client.fetchModelCatalogue(), now, logger: deps.logger });
+  const client = new CodexClient({
+    config: deps.config,
+    auth: deps.auth,
+    fetch: fetchImpl,
+    logger: deps.logger,
+    now,
+    rateLimits,
+    sleep: deps.sleep,
+  });
+  const catalogue = new ModelCatalogue({
+    fetchCatalogue: () => client.fetchModelCatalogue(),
+    now,
+    logger: deps.logger,
+  });
   const context: RouteContext = {
     config: deps.config,
     client,
@@ -102,14 +115,23 @@ export function createApp(deps: AppDeps): ProxyApp {
         cause instanceof ProxyError
           ? cause
           : error.status === 404
-            ? new ProxyError(404, `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`, { code: "not_found" })
+            ? new ProxyError(
+                404,
+                `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`,
+                { code: "not_found" },
+              )
             : error.status === 405
-              ? new ProxyError(405, `Method ${event.req.method} is not allowed on ${event.url.pathname}.`, { code: "method_not_allowed" })
+              ? new ProxyError(405, `Method ${event.req.method} is not allowed on ${event.url.pathname}.`, {
+                  code: "method_not_allowed",
+                })
               : error.status >= 400 && error.status < 500
                 ? new ProxyError(error.status, error.message || "Bad request")
                 : toProxyError(cause ?? error);
       if (proxyError.status >= 500 && !(cause instanceof ProxyError)) {
-        deps.logger.error("unhandled error", { path: event.url.pathname, error: cause instanceof Error ? cause.message : String(error.message) });
+        deps.logger.error("unhandled error", {
+          path: event.url.pathname,
+          error: cause instanceof Error ? cause.message : String(error.message),
+        });
       }
       return errorResponse(proxyError);
     },
@@ -124,7 +146,10 @@ export function createApp(deps: AppDeps): ProxyApp {
       } catch (error) {
         const proxyError = toProxyError(error);
         if (!(error instanceof ProxyError)) {
-          deps.logger.error("unhandled error", { path: event.url.pathname, error: error instanceof Error ? error.message : String(error) });
+          deps.logger.error("unhandled error", {
+            path: event.url.pathname,
+            error: error instanceof Error ? error.message : String(error),
+          });
         }
         return errorResponse(proxyError);
       }
@@ -138,48 +163,82 @@ export function createApp(deps: AppDeps): ProxyApp {
     if (!key) {
       if (deps.v1Auth !== "required") return;
       return errorResponse(
-        new ProxyError(503, "This proxy has no API key configured and refuses to run open: set ADMIN_API_KEY (and optionally PROXY_API_KEY) with `wrangler secret put`.", {
-          type: "server_error",
-          code: "api_key_not_configured",
-        }),
+        new ProxyError(
+          503,
+          "This proxy has no API key configured and refuses to run open: set ADMIN_API_KEY (and optionally PROXY_API_KEY) with `wrangler secret put`.",
+          {
+            type: "server_error",
+            code: "api_key_not_configured",
+          },
+        ),
       );
     }
     if (!(await hasValidKey(event.req.headers, key))) {
       return errorResponse(
-        new ProxyError(401, "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.", {
-          code: "invalid_api_key",
-        }),
+        new ProxyError(
+          401,
+          "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+          {
+            code: "invalid_api_key",
+          },
+        ),
       );
     }
   });
 
-  const routes: Array<[method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]> = [
-    ["GET", "/health", async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() })],
+  // h3 types its request against the DOM's Request; under the Workers types the two declarations
+  // differ only in generics, so routes take the platform Request both runtimes really hand us.
+  const request = (event: H3Event): Request => event.req as Request;
+  const routes: Array<
+    [method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]
+  > = [
+    [
+      "GET",
+      "/health",
+      async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
+    ],
     ["GET", "/v1/models", () => handleListModels(context)],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
-    ["POST", "/v1/responses", (event) => handleResponses(event.req, context, logInfo(event))],
-    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(event.req, context, logInfo(event))],
+    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
+    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
   ];
   if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
-    const admin = { adminApiKey: deps.config.adminApiKey, store: deps.store, now, maxBodyBytes: deps.config.maxBodyBytes };
+    const admin = {
+      adminApiKey: deps.config.adminApiKey,
+      store: deps.store,
+      now,
+      maxBodyBytes: deps.config.maxBodyBytes,
+    };
     routes.push(
-      ["POST", "/admin/credentials", (event) => handleSetCredentials(event.req, admin)],
-      ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(event.req, admin)],
+      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin)],
+      ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(request(event), admin)],
     );
   }
   for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
   // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
   app.all("/**", (event) => {
     const path = event.url.pathname.replace(/\/+$/, "") || "/";
-    const allowed = routes.filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4)))).map(([m]) => m);
+    const allowed = routes
+      .filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4))))
+      .map(([m]) => m);
     if (allowed.length === 0) {
-      return errorResponse(new ProxyError(404, `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`, { code: "not_found" }));
+      return errorResponse(
+        new ProxyError(
+          404,
+          `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`,
+          { code: "not_found" },
+        ),
+      );
     }
-    const error = new ProxyError(405, `Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${allowed.join(" or ")}.`, {
-      code: "method_not_allowed",
-      headers: { allow: allowed.join(", ") },
-    });
+    const error = new ProxyError(
+      405,
+      `Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${allowed.join(" or ")}.`,
+      {
+        code: "method_not_allowed",
+        headers: { allow: allowed.join(", ") },
+      },
+    );
     return errorResponse(error);
   });
 

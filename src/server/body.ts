@@ -2,12 +2,16 @@
  * Reads a JSON request body with a size limit, turning every way it can be
  * wrong into a 4xx that says what is wrong.
  */
-import { ProxyError } from "./errors.js";
+import { ProxyError } from "../core/errors.js";
 
 function tooLarge(maxBytes: number): ProxyError {
-  return new ProxyError(413, `Request body is larger than the limit of ${Math.round(maxBytes / 1024 / 1024)} MiB (set MAX_BODY_MB to change it).`, {
-    code: "request_too_large",
-  });
+  return new ProxyError(
+    413,
+    `Request body is larger than the limit of ${Math.round(maxBytes / 1024 / 1024)} MiB (set MAX_BODY_MB to change it).`,
+    {
+      code: "request_too_large",
+    },
+  );
 }
 
 /** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node-runtime.ts). */
@@ -63,12 +67,17 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
 }
 
 /** Parses the body as a JSON object; arrays, scalars, bad UTF-8 and bad JSON are 400s. */
-export async function readJsonObject(request: Request, maxBytes: number, readBody: BodyReader = readLimited): Promise<Record<string, unknown>> {
+export async function readJsonObject(
+  request: Request,
+  maxBytes: number,
+  readBody: BodyReader = readLimited,
+): Promise<Record<string, unknown>> {
   const bytes = await readBody(request, maxBytes);
-  if (bytes.byteLength === 0) throw new ProxyError(400, "Request body is empty; expected a JSON object.", { code: "invalid_json" });
+  if (bytes.byteLength === 0)
+    throw new ProxyError(400, "Request body is empty; expected a JSON object.", { code: "invalid_json" });
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ProxyError(400, "Request body is not valid UTF-8.", { code: "invalid_json" });
   }

@@ -4,10 +4,10 @@
 import type { CodexClient } from "../codex/client.js";
 import type { ModelCatalogue } from "../codex/model-catalogue.js";
 import type { RateLimitTracker } from "../codex/rate-limits.js";
-import type { ProxyConfig } from "../config.js";
+import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import type { StreamRuntime } from "./stream-runtime.js";
-import type { Logger } from "./logging.js";
+import type { Logger } from "../core/logging.js";
 
 export interface RouteContext {
   config: ProxyConfig;

@@ -4,7 +4,8 @@
  */
 import type { H3Event } from "h3";
 
-const ALLOWED_HEADERS = "authorization, content-type, x-api-key, openai-beta, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout";
+const ALLOWED_HEADERS =
+  "authorization, content-type, x-api-key, openai-beta, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout";
 
 function allowedOrigin(origin: string | null, allowed: readonly string[]): string | undefined {
   if (!origin) return undefined;
@@ -21,7 +22,12 @@ export function corsMiddleware(allowed: readonly string[]) {
     if (event.req.method === "OPTIONS" && event.req.headers.has("access-control-request-method")) {
       return new Response(null, {
         status: 204,
-        headers: { ...headers, "access-control-allow-methods": "GET, POST, OPTIONS", "access-control-allow-headers": ALLOWED_HEADERS, "access-control-max-age": "600" },
+        headers: {
+          ...headers,
+          "access-control-allow-methods": "GET, POST, OPTIONS",
+          "access-control-allow-headers": ALLOWED_HEADERS,
+          "access-control-max-age": "600",
+        },
       });
     }
     const response = await next();

@@ -7,9 +7,9 @@
 import { isTerminalEvent } from "../codex/events.js";
 import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
-import type { Logger } from "./logging.js";
+import type { Logger } from "../core/logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
-import { ProxyError, toProxyError } from "./errors.js";
+import { ProxyError, toProxyError } from "../core/errors.js";
 
 export interface EventRelay {
   /** Client-facing text for one upstream event ("" to send nothing). */
@@ -198,16 +198,23 @@ function abortWithClient(request: Request): AbortController {
  */
 export function reportStreamOutcome(logger: Logger, path: string, model: string | undefined) {
   return (outcome: StreamOutcome) => {
-    if (outcome.error) logger.warn("stream ended with an error", { path, model, code: outcome.error.code ?? outcome.error.type });
+    if (outcome.error)
+      logger.warn("stream ended with an error", { path, model, code: outcome.error.code ?? outcome.error.type });
     else if (outcome.cancelled) logger.debug("client closed the stream", { path, model });
   };
 }
 
 /** Sends the request upstream and returns a reader on its event stream, cancelled with the client. */
-export async function streamUpstream(request: Request, ctx: RouteContext, body: Record<string, unknown>, sessionId: string | undefined): Promise<EventReader> {
+export async function streamUpstream(
+  request: Request,
+  ctx: RouteContext,
+  body: Record<string, unknown>,
+  sessionId: string | undefined,
+): Promise<EventReader> {
   const upstreamAbort = abortWithClient(request);
   const upstream = await ctx.client.createResponse(body, { signal: upstreamAbort.signal, sessionId });
-  if (!upstream.body) throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
+  if (!upstream.body)
+    throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
   return ctx.streams.eventReader(upstream, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
 }
 

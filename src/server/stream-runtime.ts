@@ -11,12 +11,18 @@ export interface StreamRuntime {
   readBody: BodyReader;
   eventReader(upstream: Response, idleTimeoutMs: number, abortUpstream: () => void): EventReader;
   /** The 200 event-stream response for a relayed stream. */
-  eventResponse(reader: EventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Response;
+  eventResponse(
+    reader: EventReader,
+    opened: OpenedStream,
+    relay: EventRelay,
+    onFinish: (outcome: StreamOutcome) => void,
+  ): Response;
 }
 
 export const webStreamRuntime: StreamRuntime = {
   readBody: readLimited,
-  eventReader: (upstream, idleTimeoutMs, abortUpstream) => new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream),
-  eventResponse: (reader, opened, relay, onFinish) => new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS }),
+  eventReader: (upstream, idleTimeoutMs, abortUpstream) =>
+    new UpstreamEventReader(upstream.body!, idleTimeoutMs, abortUpstream),
+  eventResponse: (reader, opened, relay, onFinish) =>
+    new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS }),
 };
-

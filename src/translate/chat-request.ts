@@ -1,10 +1,10 @@
 /**
- * Chat Completions request → Codex Responses request (PROTOCOL §6.1, §6.2,
+ * Chat Completions request → Codex Responses request (docs/protocol.md §6.1, §6.2,
  * §10). Pure. Validation follows the OpenAI API: a wrong shape is a 400 that
  * names the field.
  */
 import { resolveModel, type CodexModel } from "../codex/models.js";
-import { invalidRequest } from "../server/errors.js";
+import { invalidRequest } from "../core/errors.js";
 import { stableUuid } from "./hash.js";
 import { shortenToolName, type ToolNameMap } from "./tool-names.js";
 
@@ -42,7 +42,11 @@ function textContent(content: unknown, param: string, allowNull = false): string
   return content
     .map((part, i) => {
       if (!isRecord(part)) throw invalidRequest(`${param}[${i}] must be an object.`, `${param}[${i}]`);
-      if ((part.type === "text" || part.type === "input_text" || part.type === "output_text") && typeof part.text === "string") return part.text;
+      if (
+        (part.type === "text" || part.type === "input_text" || part.type === "output_text") &&
+        typeof part.text === "string"
+      )
+        return part.text;
       if (part.type === "refusal" && typeof part.refusal === "string") return part.refusal;
       throw invalidRequest(`${param}[${i}] must be a text part with a string "text".`, `${param}[${i}]`);
     })
@@ -64,15 +68,31 @@ function userContent(content: unknown, param: string): Json[] {
       case "image_url": {
         const image = part.image_url;
         const url = typeof image === "string" ? image : isRecord(image) ? image.url : undefined;
-        if (typeof url !== "string" || !url) throw invalidRequest(`${at}.image_url.url must be a string (an https or data: URL).`, `${at}.image_url.url`);
-        if (!/^(https?:|data:image\/)/i.test(url)) throw invalidRequest(`${at}.image_url.url must be an http(s) URL or a data:image/… URL.`, `${at}.image_url.url`);
-        const detail = isRecord(image) && typeof image.detail === "string" && IMAGE_DETAIL.has(image.detail) ? image.detail : undefined;
+        if (typeof url !== "string" || !url)
+          throw invalidRequest(`${at}.image_url.url must be a string (an https or data: URL).`, `${at}.image_url.url`);
+        if (!/^(https?:|data:image\/)/i.test(url))
+          throw invalidRequest(
+            `${at}.image_url.url must be an http(s) URL or a data:image/… URL.`,
+            `${at}.image_url.url`,
+          );
+        const detail =
+          isRecord(image) && typeof image.detail === "string" && IMAGE_DETAIL.has(image.detail)
+            ? image.detail
+            : undefined;
         return detail ? { type: "input_image", image_url: url, detail } : { type: "input_image", image_url: url };
       }
       case "file": {
         const file = isRecord(part.file) ? part.file : {};
-        if (typeof file.file_data !== "string") throw invalidRequest(`${at}.file.file_data must be a string (file ids are not supported).`, `${at}.file.file_data`);
-        return { type: "input_file", file_data: file.file_data, ...(typeof file.filename === "string" ? { filename: file.filename } : {}) };
+        if (typeof file.file_data !== "string")
+          throw invalidRequest(
+            `${at}.file.file_data must be a string (file ids are not supported).`,
+            `${at}.file.file_data`,
+          );
+        return {
+          type: "input_file",
+          file_data: file.file_data,
+          ...(typeof file.filename === "string" ? { filename: file.filename } : {}),
+        };
       }
       case "input_audio":
         throw invalidRequest(`${at}: audio input is not supported by the Codex backend.`, `${at}.type`);
@@ -94,10 +114,17 @@ function assistantToolCalls(value: unknown, param: string): ToolCallIn[] {
   return value.map((call, i) => {
     const at = `${param}[${i}]`;
     if (!isRecord(call)) throw invalidRequest(`${at} must be an object.`, at);
-    if (typeof call.id !== "string" || !call.id) throw invalidRequest(`${at}.id must be a non-empty string.`, `${at}.id`);
+    if (typeof call.id !== "string" || !call.id)
+      throw invalidRequest(`${at}.id must be a non-empty string.`, `${at}.id`);
     const fn = call.function;
-    if (!isRecord(fn) || typeof fn.name !== "string" || !fn.name) throw invalidRequest(`${at}.function.name must be a non-empty string.`, `${at}.function.name`);
-    const args = fn.arguments === undefined || fn.arguments === null ? "{}" : typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments);
+    if (!isRecord(fn) || typeof fn.name !== "string" || !fn.name)
+      throw invalidRequest(`${at}.function.name must be a non-empty string.`, `${at}.function.name`);
+    const args =
+      fn.arguments === undefined || fn.arguments === null
+        ? "{}"
+        : typeof fn.arguments === "string"
+          ? fn.arguments
+          : JSON.stringify(fn.arguments);
     return { id: call.id, name: fn.name, arguments: args };
   });
 }
@@ -139,15 +166,17 @@ function translateMessages(messages: unknown, nameFor: (name: string) => string)
       }
       case "user": {
         const content = userContent(message.content, `${at}.content`);
-        if (firstUserText === undefined) firstUserText = content.map((p) => (typeof p.text === "string" ? p.text : "")).join("");
+        if (firstUserText === undefined)
+          firstUserText = content.map((p) => (typeof p.text === "string" ? p.text : "")).join("");
         input.push({ type: "message", role: "user", content });
         break;
       }
       case "assistant": {
         const calls = assistantToolCalls(message.tool_calls, `${at}.tool_calls`);
         const text = textContent(message.content, `${at}.content`, true);
-        if (!text && calls.length === 0 && message.content === undefined) throw invalidRequest(`${at} needs content or tool_calls.`, `${at}.content`);
-        // An assistant message that only carries tool calls is omitted (PROTOCOL §6.2).
+        if (!text && calls.length === 0 && message.content === undefined)
+          throw invalidRequest(`${at} needs content or tool_calls.`, `${at}.content`);
+        // An assistant message that only carries tool calls is omitted (docs/protocol.md §6.2).
         if (text) input.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
         for (const call of calls) {
           input.push({ type: "function_call", call_id: call.id, name: nameFor(call.name), arguments: call.arguments });
@@ -156,22 +185,36 @@ function translateMessages(messages: unknown, nameFor: (name: string) => string)
         break;
       }
       case "tool": {
-        if (typeof message.tool_call_id !== "string" || !message.tool_call_id) throw invalidRequest(`${at}.tool_call_id is required for tool messages.`, `${at}.tool_call_id`);
+        if (typeof message.tool_call_id !== "string" || !message.tool_call_id)
+          throw invalidRequest(`${at}.tool_call_id is required for tool messages.`, `${at}.tool_call_id`);
         if (!pendingCalls.has(message.tool_call_id)) {
-          throw invalidRequest(`${at}.tool_call_id '${message.tool_call_id}' does not answer any tool call of the preceding assistant message.`, `${at}.tool_call_id`);
+          throw invalidRequest(
+            `${at}.tool_call_id '${message.tool_call_id}' does not answer any tool call of the preceding assistant message.`,
+            `${at}.tool_call_id`,
+          );
         }
         pendingCalls.delete(message.tool_call_id);
-        input.push({ type: "function_call_output", call_id: message.tool_call_id, output: textContent(message.content, `${at}.content`, true) });
+        input.push({
+          type: "function_call_output",
+          call_id: message.tool_call_id,
+          output: textContent(message.content, `${at}.content`, true),
+        });
         break;
       }
       case "function": {
         // Legacy function role: answers the most recent pending call of that name, if any.
         const name = typeof message.name === "string" ? message.name : "";
-        const match = [...pendingCalls.keys()].find((id) => input.some((item) => item.call_id === id && item.name === nameFor(name)));
+        const match = [...pendingCalls.keys()].find((id) =>
+          input.some((item) => item.call_id === id && item.name === nameFor(name)),
+        );
         const callId = match ?? `call_${name}`;
         if (match) pendingCalls.delete(match);
         else input.push({ type: "function_call", call_id: callId, name: nameFor(name || "function"), arguments: "{}" });
-        input.push({ type: "function_call_output", call_id: callId, output: textContent(message.content, `${at}.content`, true) });
+        input.push({
+          type: "function_call_output",
+          call_id: callId,
+          output: textContent(message.content, `${at}.content`, true),
+        });
         break;
       }
     }
@@ -208,11 +251,18 @@ function translateTools(raw: Json, names: Map<string, string>): Json[] | undefin
     const fn = tool.function;
     if (!isRecord(fn)) throw invalidRequest(`${at}.function must be an object.`, `${at}.function`);
     if (typeof fn.name !== "string" || !/^[A-Za-z0-9_.:-]+$/.test(fn.name)) {
-      throw invalidRequest(`${at}.function.name must be a non-empty string of letters, digits, _ . : or -.`, `${at}.function.name`);
+      throw invalidRequest(
+        `${at}.function.name must be a non-empty string of letters, digits, _ . : or -.`,
+        `${at}.function.name`,
+      );
     }
     const short = shortenToolName(fn.name);
     if (short !== fn.name) names.set(short, fn.name);
-    const out: Json = { type: "function", name: short, parameters: objectSchema(fn.parameters, `${at}.function.parameters`) };
+    const out: Json = {
+      type: "function",
+      name: short,
+      parameters: objectSchema(fn.parameters, `${at}.function.parameters`),
+    };
     if (typeof fn.description === "string") out.description = fn.description;
     out.strict = fn.strict === true;
     return out;
@@ -222,10 +272,18 @@ function translateTools(raw: Json, names: Map<string, string>): Json[] | undefin
 function translateToolChoice(choice: unknown, hasTools: boolean): unknown {
   if (choice === undefined || choice === null) return hasTools ? "auto" : undefined;
   if (choice === "auto" || choice === "none" || choice === "required") return choice;
-  if (isRecord(choice) && choice.type === "function" && isRecord(choice.function) && typeof choice.function.name === "string") {
+  if (
+    isRecord(choice) &&
+    choice.type === "function" &&
+    isRecord(choice.function) &&
+    typeof choice.function.name === "string"
+  ) {
     return { type: "function", name: shortenToolName(choice.function.name) };
   }
-  throw invalidRequest('tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}.', "tool_choice");
+  throw invalidRequest(
+    'tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}.',
+    "tool_choice",
+  );
 }
 
 /** Strict JSON schemas need additionalProperties:false on every object (a copy; the client's object is untouched). */
@@ -240,12 +298,17 @@ function strictSchema(schema: unknown): unknown {
 
 function translateResponseFormat(format: unknown): Json | undefined {
   if (format === undefined || format === null) return undefined;
-  if (!isRecord(format) || typeof format.type !== "string") throw invalidRequest("response_format must be an object with a type.", "response_format");
+  if (!isRecord(format) || typeof format.type !== "string")
+    throw invalidRequest("response_format must be an object with a type.", "response_format");
   if (format.type === "text") return undefined;
   if (format.type === "json_object") return { type: "json_object" };
   if (format.type === "json_schema") {
     const spec = format.json_schema;
-    if (!isRecord(spec) || !isRecord(spec.schema)) throw invalidRequest("response_format.json_schema.schema must be a JSON Schema object.", "response_format.json_schema.schema");
+    if (!isRecord(spec) || !isRecord(spec.schema))
+      throw invalidRequest(
+        "response_format.json_schema.schema must be a JSON Schema object.",
+        "response_format.json_schema.schema",
+      );
     const strict = spec.strict === true;
     const name = typeof spec.name === "string" && spec.name ? spec.name : "response";
     return {
@@ -265,16 +328,24 @@ function chooseEffort(requested: string | undefined, model: CodexModel | undefin
   if (model.reasoningEfforts.includes(requested)) return requested;
   // Older clients send minimal/none; the lowest supported effort is the closest meaning.
   if (requested === "minimal" || requested === "none") return model.reasoningEfforts[0];
-  throw invalidRequest(`${param} '${requested}' is not supported by ${model.slug}; use one of: ${model.reasoningEfforts.join(", ")}.`, param, "unsupported_value");
+  throw invalidRequest(
+    `${param} '${requested}' is not supported by ${model.slug}; use one of: ${model.reasoningEfforts.join(", ")}.`,
+    param,
+    "unsupported_value",
+  );
 }
 
 export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): TranslatedChatRequest {
   if (!isRecord(raw)) throw invalidRequest("Request body must be a JSON object.");
-  if (raw.model !== undefined && raw.model !== null && typeof raw.model !== "string") throw invalidRequest("model must be a string.", "model");
-  if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== "boolean") throw invalidRequest("stream must be a boolean.", "stream");
+  if (raw.model !== undefined && raw.model !== null && typeof raw.model !== "string")
+    throw invalidRequest("model must be a string.", "model");
+  if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== "boolean")
+    throw invalidRequest("stream must be a boolean.", "stream");
   if (raw.n !== undefined && raw.n !== null) {
-    if (typeof raw.n !== "number" || !Number.isInteger(raw.n) || raw.n < 1) throw invalidRequest("n must be a positive integer.", "n");
-    if (raw.n > 1) throw invalidRequest("n > 1 is not supported: the Codex backend returns one choice per request.", "n");
+    if (typeof raw.n !== "number" || !Number.isInteger(raw.n) || raw.n < 1)
+      throw invalidRequest("n must be a positive integer.", "n");
+    if (raw.n > 1)
+      throw invalidRequest("n > 1 is not supported: the Codex backend returns one choice per request.", "n");
   }
   if (raw.reasoning_effort !== undefined && raw.reasoning_effort !== null && typeof raw.reasoning_effort !== "string") {
     throw invalidRequest("reasoning_effort must be a string.", "reasoning_effort");
@@ -290,8 +361,13 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
 
   const reasoningObject = isRecord(raw.reasoning) ? raw.reasoning : undefined;
   const requestedEffort =
-    typeof raw.reasoning_effort === "string" ? raw.reasoning_effort : typeof reasoningObject?.effort === "string" ? reasoningObject.effort : resolved.effort;
-  const effortParam = typeof raw.reasoning_effort === "string" ? "reasoning_effort" : reasoningObject ? "reasoning.effort" : "model";
+    typeof raw.reasoning_effort === "string"
+      ? raw.reasoning_effort
+      : typeof reasoningObject?.effort === "string"
+        ? reasoningObject.effort
+        : resolved.effort;
+  const effortParam =
+    typeof raw.reasoning_effort === "string" ? "reasoning_effort" : reasoningObject ? "reasoning.effort" : "model";
   const effort = chooseEffort(requestedEffort, resolved.model, effortParam);
 
   const body: Json = {
@@ -307,7 +383,12 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
     body.tools = tools;
     body.tool_choice = translateToolChoice(raw.tool_choice, true);
     body.parallel_tool_calls = raw.parallel_tool_calls !== false;
-  } else if (raw.tool_choice !== undefined && raw.tool_choice !== null && raw.tool_choice !== "none" && raw.tool_choice !== "auto") {
+  } else if (
+    raw.tool_choice !== undefined &&
+    raw.tool_choice !== null &&
+    raw.tool_choice !== "none" &&
+    raw.tool_choice !== "auto"
+  ) {
     throw invalidRequest("tool_choice was given but tools is empty.", "tool_choice");
   }
   if (raw.service_tier === "priority") body.service_tier = "priority";
@@ -328,4 +409,3 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
   const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
   return { body, model: resolved.slug, stream: raw.stream === true, includeUsage, toolNames, promptCacheKey };
 }
-

@@ -5,8 +5,8 @@
  */
 import type { OutputItem, UpstreamEvent, UpstreamUsage } from "../codex/events.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
-import type { ReasoningOutput } from "../config.js";
-import type { ProxyError } from "../server/errors.js";
+import type { ReasoningOutput } from "../core/config.js";
+import type { ProxyError } from "../core/errors.js";
 import { restoreToolName, type ToolNameMap } from "./tool-names.js";
 
 export interface ChatResponseOptions {
@@ -131,7 +131,7 @@ export class ChatStreamTranslator {
       const chatUsage = toChatUsage(usage) ?? toChatUsage({});
       out += `${this.prefix}[],"usage":${JSON.stringify(chatUsage)}}\n\n`;
     }
-    return out + "data: [DONE]\n\n";
+    return `${out}data: [DONE]\n\n`;
   }
 
   push(event: UpstreamEvent): string {
@@ -164,7 +164,8 @@ export class ChatStreamTranslator {
       case "response.function_call_arguments.done":
       case "response.custom_tool_call_input.done": {
         const call = event.item_id ? this.calls.get(event.item_id) : undefined;
-        const args = typeof event.arguments === "string" ? event.arguments : typeof event.input === "string" ? event.input : "";
+        const args =
+          typeof event.arguments === "string" ? event.arguments : typeof event.input === "string" ? event.input : "";
         if (!call || call.argumentsSent || !args) return head;
         call.argumentsSent = true;
         return head + this.callArguments(call.index, args);
@@ -187,7 +188,9 @@ export class ChatStreamTranslator {
       case "response.completed":
         return head + this.finish(this.nextCallIndex > 0 ? "tool_calls" : "stop", event.response?.usage);
       case "response.incomplete":
-        return head + this.finish(this.nextCallIndex > 0 ? "tool_calls" : incompleteReason(event), event.response?.usage);
+        return (
+          head + this.finish(this.nextCallIndex > 0 ? "tool_calls" : incompleteReason(event), event.response?.usage)
+        );
       case "response.failed":
       case "error":
         return head + this.fail(inStreamFailure(event));
@@ -253,7 +256,10 @@ interface AggregatedCall {
 }
 
 /** Non-streaming: one chat.completion, built from `output_item.done` items (deltas as fallback). */
-export function aggregateChatCompletion(events: Iterable<UpstreamEvent>, options: ChatResponseOptions): Record<string, unknown> {
+export function aggregateChatCompletion(
+  events: Iterable<UpstreamEvent>,
+  options: ChatResponseOptions,
+): Record<string, unknown> {
   const items: Array<{ index: number; item: OutputItem }> = [];
   let deltaText = "";
   let deltaReasoning = "";
@@ -292,15 +298,22 @@ export function aggregateChatCompletion(events: Iterable<UpstreamEvent>, options
   for (const { item } of items) {
     if (item.type === "message") {
       sawMessage = true;
-      for (const part of item.content ?? []) if (part.type === "output_text" && typeof part.text === "string") text += part.text;
+      for (const part of item.content ?? [])
+        if (part.type === "output_text" && typeof part.text === "string") text += part.text;
     } else if (item.type === "reasoning") {
-      const summary = (item.summary ?? []).map((s) => s.text ?? "").filter(Boolean).join("\n\n");
+      const summary = (item.summary ?? [])
+        .map((s) => s.text ?? "")
+        .filter(Boolean)
+        .join("\n\n");
       if (summary) reasoning += (reasoning ? "\n\n" : "") + summary;
     } else if (FUNCTION_ITEM_TYPES.has(item.type)) {
       toolCalls.push({
         id: item.call_id ?? item.id ?? `call_${toolCalls.length}`,
         type: "function",
-        function: { name: restoreToolName(item.name ?? "", options.toolNames), arguments: (item.type === "custom_tool_call" ? item.input : item.arguments) ?? "" },
+        function: {
+          name: restoreToolName(item.name ?? "", options.toolNames),
+          arguments: (item.type === "custom_tool_call" ? item.input : item.arguments) ?? "",
+        },
       });
     }
   }
@@ -311,7 +324,8 @@ export function aggregateChatCompletion(events: Iterable<UpstreamEvent>, options
   if (reasoning && options.reasoningOutput === "reasoning_content") message.reasoning_content = reasoning;
   if (reasoning && options.reasoningOutput === "think-tags") message.content = `<think>${reasoning}</think>${text}`;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  const finishReason: FinishReason = toolCalls.length > 0 ? "tool_calls" : terminal.type === "response.incomplete" ? incompleteReason(terminal) : "stop";
+  const finishReason: FinishReason =
+    toolCalls.length > 0 ? "tool_calls" : terminal.type === "response.incomplete" ? incompleteReason(terminal) : "stop";
   return {
     id: options.id,
     object: "chat.completion",

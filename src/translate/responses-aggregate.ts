@@ -1,7 +1,7 @@
 /**
  * Rebuilds a Response object from the stream. The backend sends the terminal
  * `response.completed` with an empty `output` (store=false), so the items are
- * collected from `output_item.done` events (PROTOCOL §5.3). Pure.
+ * collected from `output_item.done` events (docs/protocol.md §5.3). Pure.
  */
 import type { OutputItem, UpstreamEvent, UpstreamResponseObject } from "../codex/events.js";
 
@@ -34,7 +34,8 @@ export function outputText(output: readonly OutputItem[]): string {
   let text = "";
   for (const item of output) {
     if (item.type !== "message" || !Array.isArray(item.content)) continue;
-    for (const part of item.content) if (part.type === "output_text" && typeof part.text === "string") text += part.text;
+    for (const part of item.content)
+      if (part.type === "output_text" && typeof part.text === "string") text += part.text;
   }
   return text;
 }

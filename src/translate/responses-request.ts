@@ -1,10 +1,10 @@
 /**
  * Normalises a client's `/v1/responses` request into one the Codex backend
- * accepts (PROTOCOL §4.4, §6.5). Pure: the catalogue and default model are
+ * accepts (docs/protocol.md §4.4, §6.5). Pure: the catalogue and default model are
  * passed in.
  */
 import { resolveModel, type CodexModel } from "../codex/models.js";
-import { invalidRequest } from "../server/errors.js";
+import { invalidRequest } from "../core/errors.js";
 
 export interface ResponsesTranslationContext {
   models: readonly CodexModel[];
@@ -56,21 +56,27 @@ function normaliseInputItem(item: unknown, index: number): Record<string, unknow
   if (!isRecord(item)) throw invalidRequest(`input[${index}] must be an object.`, `input[${index}]`);
   const hasRole = typeof item.role === "string";
   const type = typeof item.type === "string" ? item.type : hasRole ? "message" : undefined;
-  if (!type) throw invalidRequest(`input[${index}] needs a "type" (or a "role" for a message).`, `input[${index}].type`);
+  if (!type)
+    throw invalidRequest(`input[${index}] needs a "type" (or a "role" for a message).`, `input[${index}].type`);
   if (type !== "message") return item.type === type ? item : { ...item, type };
 
   const role = item.role === "system" ? "developer" : item.role;
   if (typeof role !== "string") throw invalidRequest(`input[${index}].role must be a string.`, `input[${index}].role`);
   let content = item.content;
   if (typeof content === "string") content = [textPart(role, content)];
-  else if (!Array.isArray(content)) throw invalidRequest(`input[${index}].content must be a string or an array of content parts.`, `input[${index}].content`);
+  else if (!Array.isArray(content))
+    throw invalidRequest(
+      `input[${index}].content must be a string or an array of content parts.`,
+      `input[${index}].content`,
+    );
   if (role === item.role && content === item.content && item.type === "message") return item;
   return { ...item, type: "message", role, content };
 }
 
 function normaliseInput(input: unknown): unknown[] {
   if (input === undefined || input === null) return [];
-  if (typeof input === "string") return [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }];
+  if (typeof input === "string")
+    return [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }];
   if (!Array.isArray(input)) throw invalidRequest("input must be a string or an array of input items.", "input");
   let changed = false;
   const out = input.map((item, index) => {
@@ -89,8 +95,18 @@ function normaliseTools(tools: unknown): unknown[] | undefined {
     if (!isRecord(tool)) throw invalidRequest(`tools[${index}] must be an object.`, `tools[${index}]`);
     if (tool.type === "function" && isRecord(tool.function) && tool.name === undefined) {
       const fn = tool.function;
-      if (typeof fn.name !== "string" || !fn.name) throw invalidRequest(`tools[${index}].function.name must be a non-empty string.`, `tools[${index}].function.name`);
-      return { type: "function", name: fn.name, description: fn.description, parameters: fn.parameters ?? { type: "object", properties: {} }, strict: fn.strict ?? false };
+      if (typeof fn.name !== "string" || !fn.name)
+        throw invalidRequest(
+          `tools[${index}].function.name must be a non-empty string.`,
+          `tools[${index}].function.name`,
+        );
+      return {
+        type: "function",
+        name: fn.name,
+        description: fn.description,
+        parameters: fn.parameters ?? { type: "object", properties: {} },
+        strict: fn.strict ?? false,
+      };
     }
     if (tool.type === "function" && (typeof tool.name !== "string" || !tool.name)) {
       throw invalidRequest(`tools[${index}].name must be a non-empty string.`, `tools[${index}].name`);
@@ -105,24 +121,37 @@ function instructionsOf(value: unknown): string {
   // Some clients send instructions as input items; flatten their text.
   if (Array.isArray(value)) {
     return value
-      .map((item) => (isRecord(item) && typeof item.content === "string" ? item.content : isRecord(item) && typeof item.text === "string" ? item.text : ""))
+      .map((item) =>
+        isRecord(item) && typeof item.content === "string"
+          ? item.content
+          : isRecord(item) && typeof item.text === "string"
+            ? item.text
+            : "",
+      )
       .filter(Boolean)
       .join("\n\n");
   }
   throw invalidRequest("instructions must be a string.", "instructions");
 }
 
-export function normaliseResponsesRequest(raw: Record<string, unknown>, ctx: ResponsesTranslationContext): NormalisedResponsesRequest {
-  if (raw.model !== undefined && raw.model !== null && typeof raw.model !== "string") throw invalidRequest("model must be a string.", "model");
-  if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== "boolean") throw invalidRequest("stream must be a boolean.", "stream");
+export function normaliseResponsesRequest(
+  raw: Record<string, unknown>,
+  ctx: ResponsesTranslationContext,
+): NormalisedResponsesRequest {
+  if (raw.model !== undefined && raw.model !== null && typeof raw.model !== "string")
+    throw invalidRequest("model must be a string.", "model");
+  if (raw.stream !== undefined && raw.stream !== null && typeof raw.stream !== "boolean")
+    throw invalidRequest("stream must be a boolean.", "stream");
   if (typeof raw.previous_response_id === "string" && raw.previous_response_id) {
     throw invalidRequest(
       "previous_response_id is not supported: the Codex backend does not store responses (store=false). Send the whole conversation in input instead.",
       "previous_response_id",
     );
   }
-  if (raw.reasoning !== undefined && raw.reasoning !== null && !isRecord(raw.reasoning)) throw invalidRequest("reasoning must be an object.", "reasoning");
-  if (raw.text !== undefined && raw.text !== null && !isRecord(raw.text)) throw invalidRequest("text must be an object.", "text");
+  if (raw.reasoning !== undefined && raw.reasoning !== null && !isRecord(raw.reasoning))
+    throw invalidRequest("reasoning must be an object.", "reasoning");
+  if (raw.text !== undefined && raw.text !== null && !isRecord(raw.text))
+    throw invalidRequest("text must be an object.", "text");
 
   const resolved = resolveModel(typeof raw.model === "string" ? raw.model : undefined, ctx.models, ctx.defaultModel);
   const body: Record<string, unknown> = { ...raw };

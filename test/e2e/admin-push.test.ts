@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfCredentialStore } from "../../src/credentials/conf-store.js";
+import { ConfCredentialStore } from "../../src/node/conf-store.js";
 import { TokenManager } from "../../src/credentials/token-manager.js";
-import { silentLogger } from "../../src/server/logging.js";
+import { silentLogger } from "../../src/core/logging.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { runCli, tempHome } from "../helpers/cli.js";
@@ -24,8 +24,19 @@ beforeAll(async () => {
   backend = await startFakeCodexBackend({ acceptedTokens: [] });
   oauth.onAccessToken((token) => backend.acceptToken(token));
   remoteStore = new ConfCredentialStore({ cwd: tempHome("remote-") });
-  const auth = new TokenManager({ store: remoteStore, issuer: oauth.issuer, fetch, now: Date.now, logger: silentLogger });
-  proxy = await startTestProxy({ codexBaseUrl: backend.url, auth, store: remoteStore, env: { ADMIN_API_KEY: ADMIN_KEY } });
+  const auth = new TokenManager({
+    store: remoteStore,
+    issuer: oauth.issuer,
+    fetch,
+    now: Date.now,
+    logger: silentLogger,
+  });
+  proxy = await startTestProxy({
+    codexBaseUrl: backend.url,
+    auth,
+    store: remoteStore,
+    env: { ADMIN_API_KEY: ADMIN_KEY },
+  });
 });
 afterAll(async () => {
   await proxy?.close(100);
@@ -39,14 +50,25 @@ describe("admin API", () => {
   it("requires the key: none, wrong, malformed → 401; Bearer and X-API-Key → 200", async () => {
     expect((await admin("/admin/credentials/status")).status).toBe(401);
     expect((await admin("/admin/credentials/status", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await admin("/admin/credentials/status", { headers: { authorization: `Basic ${ADMIN_KEY}` } })).status).toBe(401);
-    expect((await admin("/admin/credentials/status", { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).status).toBe(200);
+    expect(
+      (await admin("/admin/credentials/status", { headers: { authorization: `Basic ${ADMIN_KEY}` } })).status,
+    ).toBe(401);
+    expect(
+      (await admin("/admin/credentials/status", { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).status,
+    ).toBe(200);
     expect((await admin("/admin/credentials/status", { headers: { "x-api-key": ADMIN_KEY } })).status).toBe(200);
-    expect((await admin("/admin/credentials", { method: "GET", headers: { "x-api-key": ADMIN_KEY } })).status).toBe(405);
+    expect((await admin("/admin/credentials", { method: "GET", headers: { "x-api-key": ADMIN_KEY } })).status).toBe(
+      405,
+    );
   });
 
   it("validates the body, naming what is missing or malformed", async () => {
-    const post = (body: unknown) => admin("/admin/credentials", { method: "POST", headers: { "x-api-key": ADMIN_KEY, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      admin("/admin/credentials", {
+        method: "POST",
+        headers: { "x-api-key": ADMIN_KEY, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const missing = await post({ accessToken: "a" });
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.message).toMatch(/refreshToken, expiresAt/);
@@ -62,11 +84,26 @@ describe("admin API", () => {
     const res = await admin("/admin/credentials", {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt, userID: "pushed-user" }),
+      body: JSON.stringify({
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        expiresAt,
+        userID: "pushed-user",
+      }),
     });
     expect(await res.json()).toEqual({ status: "success", message: "Credentials updated successfully" });
-    const status = await (await admin("/admin/credentials/status", { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
-    expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", expiresAt, minutesUntilExpiry: 120, isExpired: false, needsRefreshSoon: false });
+    const status = await (
+      await admin("/admin/credentials/status", { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).json();
+    expect(status).toMatchObject({
+      type: "oauth",
+      hasCredentials: true,
+      userID: "user-fake-1",
+      expiresAt,
+      minutesUntilExpiry: 120,
+      isExpired: false,
+      needsRefreshSoon: false,
+    });
     expect((await remoteStore.get())!.accountId).toBe("acct_fake_123");
   });
 });
@@ -75,8 +112,12 @@ describe("push-credentials and status --worker-url", () => {
   it("pushes the local chain, prints the remote status and marks the local copy handed off", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
-    const push = await runCli(["deploy", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], { CODEX_PROXY_HOME: home });
+    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+      CODEX_PROXY_HOME: home,
+    });
+    const push = await runCli(["deploy", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(push.code).toBe(0);
     expect(push.stdout).toContain(`Pushed the credentials to ${proxy.url}`);
     expect(push.stdout + push.stderr).not.toContain(tokens.refresh_token);
@@ -87,21 +128,31 @@ describe("push-credentials and status --worker-url", () => {
     const localStatus = await runCli(["status"], { CODEX_PROXY_HOME: home });
     expect(localStatus.stdout).toContain(`handed off to ${proxy.url}`);
 
-    const remote = await runCli(["status", "--worker-url", proxy.url, "--json"], { CODEX_PROXY_HOME: home, ADMIN_API_KEY: ADMIN_KEY });
+    const remote = await runCli(["status", "--worker-url", proxy.url, "--json"], {
+      CODEX_PROXY_HOME: home,
+      ADMIN_API_KEY: ADMIN_KEY,
+    });
     expect(remote.code).toBe(0);
     expect(JSON.parse(remote.stdout)).toMatchObject({ type: "oauth", hasCredentials: true });
 
     // The chain now belongs to the remote proxy: it serves requests with it.
-    const chat = await fetch(`${proxy.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+    const chat = await fetch(`${proxy.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+    });
     expect(chat.status).toBe(200);
   });
 
   it("push-credentials --login --device --json prints only JSON on stdout, the sign-in steps on stderr", async () => {
     const home = tempHome();
-    const pushed = await runCli(["push-credentials", "--login", "--device", "--json", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], {
-      CODEX_PROXY_HOME: home,
-      CODEX_AUTH_ISSUER: oauth.issuer,
-    });
+    const pushed = await runCli(
+      ["push-credentials", "--login", "--device", "--json", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY],
+      {
+        CODEX_PROXY_HOME: home,
+        CODEX_AUTH_ISSUER: oauth.issuer,
+      },
+    );
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(JSON.parse(pushed.stdout)).toMatchObject({ type: "oauth", hasCredentials: true });
     expect(pushed.stderr).toMatch(/enter the code/);
@@ -110,20 +161,32 @@ describe("push-credentials and status --worker-url", () => {
   it("says clearly when the key is wrong, the URL is bad, nothing answers or the answer is not JSON", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
-    const wrongKey = await runCli(["push-credentials", "--worker-url", proxy.url, "--admin-key", "nope"], { CODEX_PROXY_HOME: home });
+    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+      CODEX_PROXY_HOME: home,
+    });
+    const wrongKey = await runCli(["push-credentials", "--worker-url", proxy.url, "--admin-key", "nope"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(wrongKey.code).not.toBe(0);
     expect(wrongKey.stderr).toMatch(/rejected the admin key/);
-    const badUrl = await runCli(["status", "--worker-url", "not a url", "--admin-key", "k"], { CODEX_PROXY_HOME: home });
+    const badUrl = await runCli(["status", "--worker-url", "not a url", "--admin-key", "k"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(badUrl.stderr).toMatch(/is not a URL/);
-    const unreachable = await runCli(["status", "--worker-url", "http://127.0.0.1:9", "--admin-key", "k"], { CODEX_PROXY_HOME: home });
+    const unreachable = await runCli(["status", "--worker-url", "http://127.0.0.1:9", "--admin-key", "k"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/Could not reach/);
-    const notJson = await runCli(["status", "--worker-url", `${oauth.issuer}/oauth/authorize`, "--admin-key", "k"], { CODEX_PROXY_HOME: home });
+    const notJson = await runCli(["status", "--worker-url", `${oauth.issuer}/oauth/authorize`, "--admin-key", "k"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(notJson.stderr).toMatch(/not JSON|does not exist/);
     const noKey = await runCli(["status", "--worker-url", proxy.url], { CODEX_PROXY_HOME: home });
     expect(noKey.stderr).toMatch(/--admin-key/);
     // The local chain is untouched by failed pushes.
-    expect(JSON.parse(readFileSync(path.join(home, "credentials.json"), "utf8")).credentials.handedOffTo).toBeUndefined();
+    expect(
+      JSON.parse(readFileSync(path.join(home, "credentials.json"), "utf8")).credentials.handedOffTo,
+    ).toBeUndefined();
   });
 });

@@ -45,16 +45,37 @@ describe("POST /v1/chat/completions", () => {
   });
 
   it("creates a completion with the openai SDK, with usage", async () => {
-    backend.enqueue({ kind: "text", text: "Bonjour!", usage: { input_tokens: 30, cached_tokens: 20, output_tokens: 5, reasoning_tokens: 2 } });
-    const completion = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "system", content: "Speak French." }, { role: "user", content: "Hi" }] });
+    backend.enqueue({
+      kind: "text",
+      text: "Bonjour!",
+      usage: { input_tokens: 30, cached_tokens: 20, output_tokens: 5, reasoning_tokens: 2 },
+    });
+    const completion = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [
+        { role: "system", content: "Speak French." },
+        { role: "user", content: "Hi" },
+      ],
+    });
     expect(completion.choices[0]!.message.content).toBe("Bonjour!");
-    expect(completion.usage).toMatchObject({ prompt_tokens: 30, completion_tokens: 5, total_tokens: 35, prompt_tokens_details: { cached_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 2 } });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: 30,
+      completion_tokens: 5,
+      total_tokens: 35,
+      prompt_tokens_details: { cached_tokens: 20 },
+      completion_tokens_details: { reasoning_tokens: 2 },
+    });
     expect(sentBodies()[0].instructions).toBe("Speak French.");
   });
 
   it("streams chunks with the SDK, role first, usage when asked", async () => {
     backend.enqueue({ kind: "text", text: "one two three", deltaCount: 3, reasoningSummary: ["Thinking about it."] });
-    const stream = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "count" }], stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "count" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let content = "";
     let reasoning = "";
     let usage: unknown;
@@ -80,7 +101,14 @@ describe("POST /v1/chat/completions", () => {
 
   it("runs a two-turn tool loop with parallel calls", async () => {
     const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
-      { type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } },
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "Weather for a city",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
+      },
     ];
     backend.enqueue({
       kind: "tool_calls",
@@ -90,7 +118,9 @@ describe("POST /v1/chat/completions", () => {
         { name: "get_weather", arguments: '{"city":"Rome"}' },
       ],
     });
-    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Paris and Rome?" }];
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: "user", content: "Weather in Paris and Rome?" },
+    ];
     const first = await client.chat.completions.create({ model: "gpt-5.5", messages, tools, stream: true });
     const calls: Array<{ id: string; name: string; args: string }> = [];
     let finish: string | null = null;
@@ -106,14 +136,30 @@ describe("POST /v1/chat/completions", () => {
     expect(finish).toBe("tool_calls");
     expect(calls.map((c) => JSON.parse(c.args).city)).toEqual(["Paris", "Rome"]);
 
-    messages.push({ role: "assistant", content: "Checking both cities.", tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.args } })) });
-    for (const call of calls) messages.push({ role: "tool", tool_call_id: call.id, content: `${JSON.parse(call.args).city}: sunny` });
+    messages.push({
+      role: "assistant",
+      content: "Checking both cities.",
+      tool_calls: calls.map((c) => ({
+        id: c.id,
+        type: "function" as const,
+        function: { name: c.name, arguments: c.args },
+      })),
+    });
+    for (const call of calls)
+      messages.push({ role: "tool", tool_call_id: call.id, content: `${JSON.parse(call.args).city}: sunny` });
     backend.enqueue({ kind: "text", text: "Both are sunny." });
     const second = await client.chat.completions.create({ model: "gpt-5.5", messages, tools });
     expect(second.choices[0]!.message.content).toBe("Both are sunny.");
 
     const input = sentBodies()[1].input as Array<{ type: string; call_id?: string }>;
-    expect(input.map((i) => i.type)).toEqual(["message", "message", "function_call", "function_call", "function_call_output", "function_call_output"]);
+    expect(input.map((i) => i.type)).toEqual([
+      "message",
+      "message",
+      "function_call",
+      "function_call",
+      "function_call_output",
+      "function_call_output",
+    ]);
     expect(input[4]!.call_id).toBe(calls[0]!.id);
     expect(sentBodies()[1].prompt_cache_key).toBe(sentBodies()[0].prompt_cache_key);
   });
@@ -123,19 +169,36 @@ describe("POST /v1/chat/completions", () => {
     const completion = await client.chat.completions.create({
       model: "gpt-5.5",
       messages: [{ role: "user", content: "look it up" }],
-      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } },
+        },
+      ],
     });
     expect(completion.choices[0]!.message.content).toBeNull();
-    expect(completion.choices[0]!.message.tool_calls?.[0]).toMatchObject({ type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } });
+    expect(completion.choices[0]!.message.tool_calls?.[0]).toMatchObject({
+      type: "function",
+      function: { name: "lookup", arguments: '{"q":"x"}' },
+    });
     expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
   it("passes images through as input_image, data URLs included", async () => {
     backend.enqueue({ kind: "text", text: "A red pixel." });
-    const dataUrl = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    const dataUrl =
+      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
     const completion = await client.chat.completions.create({
       model: "gpt-5.5",
-      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: dataUrl } }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image_url", image_url: { url: dataUrl } },
+          ],
+        },
+      ],
     });
     expect(completion.choices[0]!.message.content).toBe("A red pixel.");
     expect(sentBodies()[0].input[0].content[1]).toEqual({ type: "input_image", image_url: dataUrl });
@@ -146,20 +209,37 @@ describe("POST /v1/chat/completions", () => {
     const completion = await client.chat.completions.create({
       model: "gpt-5.5",
       messages: [{ role: "user", content: "answer" }],
-      response_format: { type: "json_schema", json_schema: { name: "result", strict: true, schema: { type: "object", properties: { answer: { type: "number" } }, required: ["answer"] } } },
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "result",
+          strict: true,
+          schema: { type: "object", properties: { answer: { type: "number" } }, required: ["answer"] },
+        },
+      },
     });
     expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ answer: 42 });
     expect(sentBodies()[0].text.format).toMatchObject({ type: "json_schema", name: "result", strict: true });
   });
 
   it("maps an early in-stream failure to an HTTP error, a later one to a final error chunk", async () => {
-    backend.enqueue({ kind: "failed", code: "context_length_exceeded", message: "Your input exceeds the context window of this model." });
-    const early = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], stream: true }).catch((e: unknown) => e);
+    backend.enqueue({
+      kind: "failed",
+      code: "context_length_exceeded",
+      message: "Your input exceeds the context window of this model.",
+    });
+    const early = await client.chat.completions
+      .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], stream: true })
+      .catch((e: unknown) => e);
     expect(early).toBeInstanceOf(OpenAI.APIError);
     expect((early as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
 
     backend.enqueue({ kind: "cut", afterDeltas: 2 });
-    const stream = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
     const late = await (async () => {
       for await (const chunk of stream) if (chunk.choices[0]?.finish_reason) return "finished";
       return "ended";
@@ -168,10 +248,16 @@ describe("POST /v1/chat/completions", () => {
   });
 
   it("rejects n > 1 and malformed messages with 400s naming the field", async () => {
-    const n = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], n: 2 }).catch((e: unknown) => e);
+    const n = await client.chat.completions
+      .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], n: 2 })
+      .catch((e: unknown) => e);
     expect((n as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
     expect((n as InstanceType<typeof OpenAI.APIError>).param).toBe("n");
-    const res = await fetch(`${proxy.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user" }] }) });
+    const res = await fetch(`${proxy.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user" }] }),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.param).toBe("messages[0].content");
   });
@@ -181,11 +267,20 @@ describe("Vercel AI SDK (openai-compatible provider)", () => {
   const provider = () => createOpenAICompatible({ name: "codex-proxy", baseURL: proxy.baseURL, includeUsage: true });
 
   it("streams text with tools over several steps", async () => {
-    backend.enqueue({ kind: "tool_calls", calls: [{ name: "add", arguments: '{"a":2,"b":3}' }] }, { kind: "text", text: "2 + 3 = 5", deltaCount: 3 });
+    backend.enqueue(
+      { kind: "tool_calls", calls: [{ name: "add", arguments: '{"a":2,"b":3}' }] },
+      { kind: "text", text: "2 + 3 = 5", deltaCount: 3 },
+    );
     const result = streamText({
       model: provider()("gpt-5.5"),
       prompt: "What is 2 + 3? Use the tool.",
-      tools: { add: tool({ description: "Adds", inputSchema: z.object({ a: z.number(), b: z.number() }), execute: async ({ a, b }) => a + b }) },
+      tools: {
+        add: tool({
+          description: "Adds",
+          inputSchema: z.object({ a: z.number(), b: z.number() }),
+          execute: async ({ a, b }) => a + b,
+        }),
+      },
       stopWhen: stepCountIs(3),
       maxRetries: 0,
     });

@@ -41,17 +41,41 @@ describe("login with flags", () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
     const expiresAt = Date.now() + 3 * 3600_000;
-    const login = await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token, "--expires-at", String(expiresAt)], { CODEX_PROXY_HOME: home });
+    const login = await runCli(
+      [
+        "login",
+        "--access-token",
+        tokens.access_token,
+        "--refresh-token",
+        tokens.refresh_token,
+        "--expires-at",
+        String(expiresAt),
+      ],
+      { CODEX_PROXY_HOME: home },
+    );
     expect(login.code).toBe(0);
     expect(login.stdout).toContain("plan pro");
     expectNoSecrets(login.stdout + login.stderr, tokens.access_token, tokens.refresh_token);
     expect(statSync(credentialFile(home)).mode & 0o777).toBe(0o600);
-    expect(stored(home)).toMatchObject({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt, accountId: "acct_fake_123", plan: "pro" });
+    expect(stored(home)).toMatchObject({
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      expiresAt,
+      accountId: "acct_fake_123",
+      plan: "pro",
+    });
 
     const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
     expect(status.code).toBe(0);
     const json = JSON.parse(status.stdout);
-    expect(json).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", expiresAt, isExpired: false, needsRefreshSoon: false });
+    expect(json).toMatchObject({
+      type: "oauth",
+      hasCredentials: true,
+      userID: "user-fake-1",
+      expiresAt,
+      isExpired: false,
+      needsRefreshSoon: false,
+    });
     expect(json.minutesUntilExpiry).toBeGreaterThanOrEqual(179);
     expectNoSecrets(status.stdout, tokens.access_token, tokens.refresh_token);
 
@@ -75,10 +99,23 @@ describe("login with flags", () => {
     for (const [minutes, isExpired, soon] of cases) {
       // Half a minute inside the bucket, so the seconds the CLI takes to start cannot move it.
       const expiresAt = Date.now() + minutes * 60_000 + (minutes < 0 ? -30_000 : 30_000);
-      await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token, "--expires-at", String(expiresAt)], { CODEX_PROXY_HOME: home });
+      await runCli(
+        [
+          "login",
+          "--access-token",
+          tokens.access_token,
+          "--refresh-token",
+          tokens.refresh_token,
+          "--expires-at",
+          String(expiresAt),
+        ],
+        { CODEX_PROXY_HOME: home },
+      );
       const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
       const json = JSON.parse(status.stdout);
-      expect({ minutes, got: json.minutesUntilExpiry, isExpired: json.isExpired, soon: json.needsRefreshSoon }).toEqual({ minutes, got: minutes, isExpired, soon });
+      expect({ minutes, got: json.minutesUntilExpiry, isExpired: json.isExpired, soon: json.needsRefreshSoon }).toEqual(
+        { minutes, got: minutes, isExpired, soon },
+      );
       expect(status.code).toBe(isExpired ? 1 : 0);
     }
     const empty = await runCli(["status", "--json"], { CODEX_PROXY_HOME: tempHome() });
@@ -105,7 +142,15 @@ describe("login --import", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, "auth.json"),
-      JSON.stringify({ OPENAI_API_KEY: null, tokens: { ...tokens, account_id: "acct_fake_123" }, last_refresh: new Date().toISOString() }, null, 2),
+      JSON.stringify(
+        {
+          OPENAI_API_KEY: null,
+          tokens: { ...tokens, account_id: "acct_fake_123" },
+          last_refresh: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
       { mode: 0o600 },
     );
     return dir;
@@ -115,14 +160,24 @@ describe("login --import", () => {
     const tokens = oauth.issueTokens();
     const home = tempHome();
     const before = oauth.refreshCount;
-    const result = await runCli(["login", "--import"], { CODEX_PROXY_HOME: home, CODEX_HOME: codexHome(tokens), CODEX_AUTH_ISSUER: oauth.issuer });
+    const result = await runCli(["login", "--import"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_HOME: codexHome(tokens),
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
     expect(result.code).toBe(0);
     expect(oauth.refreshCount).toBe(before + 1);
     const creds = stored(home);
     expect(creds.refreshToken).not.toBe(tokens.refresh_token);
     expect(creds.accessToken).not.toBe(tokens.access_token);
     expect(creds.email).toBe("ada@example.com");
-    expectNoSecrets(result.stdout + result.stderr, tokens.access_token, tokens.refresh_token, creds.accessToken, creds.refreshToken);
+    expectNoSecrets(
+      result.stdout + result.stderr,
+      tokens.access_token,
+      tokens.refresh_token,
+      creds.accessToken,
+      creds.refreshToken,
+    );
   });
 
   it("with --no-refresh keeps the imported tokens and warns", async () => {
@@ -130,7 +185,10 @@ describe("login --import", () => {
     const home = tempHome();
     const before = oauth.refreshCount;
     const dir = codexHome(tokens);
-    const result = await runCli(["login", "--import", path.join(dir, "auth.json"), "--no-refresh"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    const result = await runCli(["login", "--import", path.join(dir, "auth.json"), "--no-refresh"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/refresh_token_reused/);
     expect(oauth.refreshCount).toBe(before);
@@ -143,21 +201,45 @@ describe("login --import", () => {
     const dir = tempHome("cli-proxy-api-");
     const file = path.join(dir, "codex-ada@example.com.json");
     const expired = new Date(Date.now() + 3600_000).toISOString();
-    writeFileSync(file, JSON.stringify({ ...tokens, account_id: "acct_fake_123", last_refresh: new Date().toISOString(), email: "ada@example.com", type: "codex", expired }), { mode: 0o600 });
-    const result = await runCli(["login", "--import", file, "--no-refresh"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...tokens,
+        account_id: "acct_fake_123",
+        last_refresh: new Date().toISOString(),
+        email: "ada@example.com",
+        type: "codex",
+        expired,
+      }),
+      { mode: 0o600 },
+    );
+    const result = await runCli(["login", "--import", file, "--no-refresh"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(stored(home)).toMatchObject({ refreshToken: tokens.refresh_token, accountId: "acct_fake_123", email: "ada@example.com" });
+    expect(stored(home)).toMatchObject({
+      refreshToken: tokens.refresh_token,
+      accountId: "acct_fake_123",
+      email: "ada@example.com",
+    });
 
     const apiKey = path.join(dir, "auth.json");
     writeFileSync(apiKey, JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-test-not-a-real-key" }));
-    const refused = await runCli(["login", "--import", apiKey], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer });
+    const refused = await runCli(["login", "--import", apiKey], {
+      CODEX_PROXY_HOME: tempHome(),
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/API-key login, not a ChatGPT one/);
     expect(refused.stderr).not.toContain("sk-test-not-a-real-key");
   });
 
   it("explains a missing auth.json", async () => {
-    const result = await runCli(["login", "--import"], { CODEX_PROXY_HOME: tempHome(), CODEX_HOME: tempHome("empty-") });
+    const result = await runCli(["login", "--import"], {
+      CODEX_PROXY_HOME: tempHome(),
+      CODEX_HOME: tempHome("empty-"),
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/No Codex CLI login/);
   });
@@ -176,7 +258,11 @@ describe("login --device and browser PKCE", () => {
   it("completes the browser flow with an HTTP client playing the browser", async () => {
     const home = tempHome();
     const port = await freePort();
-    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    const cli = startCli(["login", "--no-browser"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+      CODEX_PROXY_CALLBACK_PORTS: String(port),
+    });
     const [authorizeUrl] = await cli.waitFor(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+$/m);
     const url = new URL(authorizeUrl);
     expect(url.searchParams.get("redirect_uri")).toBe(`http://localhost:${port}/auth/callback`);
@@ -200,7 +286,10 @@ describe("login --device and browser PKCE", () => {
 
   it("login --manual in a terminal asks for the tokens with masked prompts and stores them", async () => {
     const home = tempHome();
-    const claims = { exp: Math.floor(Date.now() / 1000) + 86400, "https://api.openai.com/auth": { chatgpt_account_id: "acct_manual" } };
+    const claims = {
+      exp: Math.floor(Date.now() / 1000) + 86400,
+      "https://api.openai.com/auth": { chatgpt_account_id: "acct_manual" },
+    };
     const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
     const refresh = "rt_manual_refresh_token_value";
     const cli = startCli(["login", "--manual"], { CODEX_PROXY_HOME: home }, { terminal: true });
@@ -218,7 +307,11 @@ describe("login --device and browser PKCE", () => {
   it("in a terminal, takes a pasted redirect URL, asking again after a wrong one", async () => {
     const home = tempHome();
     const port = await freePort();
-    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) }, { terminal: true });
+    const cli = startCli(
+      ["login", "--no-browser"],
+      { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) },
+      { terminal: true },
+    );
     const [authorizeUrl] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?[^\s]+/, 5000);
     await cli.waitFor(/paste the address it ended on here/, 5000);
     // The browser is elsewhere: its redirect to localhost never reaches us, the user copies it instead.
@@ -226,9 +319,9 @@ describe("login --device and browser PKCE", () => {
     const redirect = authorize.headers.get("location")!;
     cli.child.stdin.write("not a url\n");
     await cli.waitFor(/That is not a URL/, 5000);
-    cli.child.stdin.write(redirect.replace(/state=[^&]+/, "state=stale") + "\n");
+    cli.child.stdin.write(`${redirect.replace(/state=[^&]+/, "state=stale")}\n`);
     await cli.waitFor(/different login attempt/, 5000);
-    cli.child.stdin.write(redirect + "\n");
+    cli.child.stdin.write(`${redirect}\n`);
     const code = await Promise.race([cli.exited, new Promise((r) => setTimeout(() => r("hung"), 5000))]);
     expect(code, JSON.stringify(cli.output().slice(-1500))).toBe(0);
     expect(cli.output()).toMatch(/Logged in as ada@example\.com/);
@@ -237,9 +330,15 @@ describe("login --device and browser PKCE", () => {
 
   it("ends with the issuer's reason when the sign-in was refused (missing Codex entitlement)", async () => {
     const port = await freePort();
-    const cli = startCli(["login", "--no-browser"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    const cli = startCli(["login", "--no-browser"], {
+      CODEX_PROXY_HOME: tempHome(),
+      CODEX_AUTH_ISSUER: oauth.issuer,
+      CODEX_PROXY_CALLBACK_PORTS: String(port),
+    });
     await cli.waitFor(/oauth\/authorize\?/);
-    const refused = await fetch(`http://127.0.0.1:${port}/auth/callback?error=access_denied&error_description=missing_codex_entitlement`);
+    const refused = await fetch(
+      `http://127.0.0.1:${port}/auth/callback?error=access_denied&error_description=missing_codex_entitlement`,
+    );
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Codex is not enabled for this ChatGPT workspace");
     expect(await cli.exited).not.toBe(0);
@@ -248,7 +347,11 @@ describe("login --device and browser PKCE", () => {
 
   it("times out with a clear message", async () => {
     const port = await freePort();
-    const result = await runCli(["login", "--no-browser", "--timeout", "1"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) });
+    const result = await runCli(["login", "--no-browser", "--timeout", "1"], {
+      CODEX_PROXY_HOME: tempHome(),
+      CODEX_AUTH_ISSUER: oauth.issuer,
+      CODEX_PROXY_CALLBACK_PORTS: String(port),
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/Timed out/);
   });
@@ -258,7 +361,9 @@ describe("logout", () => {
   it("removes the credentials and revokes the refresh token", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
+    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+      CODEX_PROXY_HOME: home,
+    });
     const result = await runCli(["logout"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Removed/);

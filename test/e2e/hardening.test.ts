@@ -15,7 +15,10 @@ let proxy: TestProxy;
 
 beforeAll(async () => {
   backend = await startFakeCodexBackend();
-  proxy = await startTestProxy({ codexBaseUrl: backend.url, env: { MAX_BODY_MB: "1", UPSTREAM_CONNECT_TIMEOUT_MS: "1500", UPSTREAM_IDLE_TIMEOUT_MS: "1500" } });
+  proxy = await startTestProxy({
+    codexBaseUrl: backend.url,
+    env: { MAX_BODY_MB: "1", UPSTREAM_CONNECT_TIMEOUT_MS: "1500", UPSTREAM_IDLE_TIMEOUT_MS: "1500" },
+  });
 });
 afterAll(async () => {
   await proxy?.close(100);
@@ -30,36 +33,124 @@ function malformedCorpus(): Array<[path: string, body: string]> {
   const chat = "/chat/completions";
   const resp = "/responses";
   const bodies: Array<[string, string]> = [];
-  const raw = ["", "{", "}", "[", "null", "true", "42", '"text"', "[]", "[{}]", "{'a':1}", '{"a":}', "\u0000", "{\"messages\": [}", "not json at all", "{\"a\":1,}", "{\"a\" 1}"];
+  const raw = [
+    "",
+    "{",
+    "}",
+    "[",
+    "null",
+    "true",
+    "42",
+    '"text"',
+    "[]",
+    "[{}]",
+    "{'a':1}",
+    '{"a":}',
+    "\u0000",
+    '{"messages": [}',
+    "not json at all",
+    '{"a":1,}',
+    '{"a" 1}',
+  ];
   for (const body of raw) bodies.push([chat, body], [resp, body]);
   const messages: unknown[] = [
-    undefined, null, 1, "hi", {}, [], [null], [1], ["hi"], [{}], [{ role: 1 }], [{ role: "robot", content: "x" }], [{ role: "user" }],
-    [{ role: "user", content: 5 }], [{ role: "user", content: {} }], [{ role: "user", content: [] }], [{ role: "user", content: [null] }],
-    [{ role: "user", content: [{ type: "text" }] }], [{ role: "user", content: [{ type: "text", text: 5 }] }], [{ role: "user", content: [{ type: "image_url" }] }],
-    [{ role: "user", content: [{ type: "image_url", image_url: { url: 5 } }] }], [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x" } }] }],
-    [{ role: "user", content: [{ type: "video" }] }], [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }], [{ role: "system", content: 5 }],
-    [{ role: "system", content: [{ type: "image_url" }] }], [{ role: "tool", content: "x" }], [{ role: "tool", tool_call_id: 5, content: "x" }],
-    [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "nope", content: "x" }], [{ role: "assistant" }], [{ role: "assistant", tool_calls: {} }],
-    [{ role: "assistant", tool_calls: [null] }], [{ role: "assistant", tool_calls: [{}] }], [{ role: "assistant", tool_calls: [{ id: "c", function: {} }] }],
-    [{ role: "user", content: "x" }, { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] }],
+    undefined,
+    null,
+    1,
+    "hi",
+    {},
+    [],
+    [null],
+    [1],
+    ["hi"],
+    [{}],
+    [{ role: 1 }],
+    [{ role: "robot", content: "x" }],
+    [{ role: "user" }],
+    [{ role: "user", content: 5 }],
+    [{ role: "user", content: {} }],
+    [{ role: "user", content: [] }],
+    [{ role: "user", content: [null] }],
+    [{ role: "user", content: [{ type: "text" }] }],
+    [{ role: "user", content: [{ type: "text", text: 5 }] }],
+    [{ role: "user", content: [{ type: "image_url" }] }],
+    [{ role: "user", content: [{ type: "image_url", image_url: { url: 5 } }] }],
+    [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x" } }] }],
+    [{ role: "user", content: [{ type: "video" }] }],
+    [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }],
+    [{ role: "system", content: 5 }],
+    [{ role: "system", content: [{ type: "image_url" }] }],
+    [{ role: "tool", content: "x" }],
+    [{ role: "tool", tool_call_id: 5, content: "x" }],
+    [
+      { role: "user", content: "x" },
+      { role: "tool", tool_call_id: "nope", content: "x" },
+    ],
+    [{ role: "assistant" }],
+    [{ role: "assistant", tool_calls: {} }],
+    [{ role: "assistant", tool_calls: [null] }],
+    [{ role: "assistant", tool_calls: [{}] }],
+    [{ role: "assistant", tool_calls: [{ id: "c", function: {} }] }],
+    [
+      { role: "user", content: "x" },
+      { role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] },
+    ],
   ];
   for (const m of messages) bodies.push([chat, JSON.stringify({ model: "gpt-5.5", messages: m })]);
   const ok = [{ role: "user", content: "x" }];
   const chatFields: Array<Record<string, unknown>> = [
-    { model: 5 }, { model: {} }, { stream: "yes" }, { stream: 1 }, { n: 2 }, { n: 0 }, { n: "2" }, { n: 1.5 }, { tools: {} }, { tools: [null] }, { tools: [1] },
-    { tools: [{}] }, { tools: [{ type: "function" }] }, { tools: [{ type: "function", function: {} }] }, { tools: [{ type: "function", function: { name: "" } }] },
-    { tools: [{ type: "function", function: { name: "bad name!" } }] }, { tools: [{ type: "function", function: { name: "f", parameters: 5 } }] },
-    { tools: [{ type: "retrieval" }] }, { tool_choice: "maybe", tools: [{ type: "function", function: { name: "f" } }] }, { tool_choice: 5, tools: [{ type: "function", function: { name: "f" } }] },
-    { tool_choice: "required" }, { response_format: 5 }, { response_format: {} }, { response_format: { type: "xml" } }, { response_format: { type: "json_schema" } },
-    { response_format: { type: "json_schema", json_schema: { schema: 5 } } }, { reasoning_effort: 5 }, { reasoning_effort: "extreme" }, { stream_options: 5 },
+    { model: 5 },
+    { model: {} },
+    { stream: "yes" },
+    { stream: 1 },
+    { n: 2 },
+    { n: 0 },
+    { n: "2" },
+    { n: 1.5 },
+    { tools: {} },
+    { tools: [null] },
+    { tools: [1] },
+    { tools: [{}] },
+    { tools: [{ type: "function" }] },
+    { tools: [{ type: "function", function: {} }] },
+    { tools: [{ type: "function", function: { name: "" } }] },
+    { tools: [{ type: "function", function: { name: "bad name!" } }] },
+    { tools: [{ type: "function", function: { name: "f", parameters: 5 } }] },
+    { tools: [{ type: "retrieval" }] },
+    { tool_choice: "maybe", tools: [{ type: "function", function: { name: "f" } }] },
+    { tool_choice: 5, tools: [{ type: "function", function: { name: "f" } }] },
+    { tool_choice: "required" },
+    { response_format: 5 },
+    { response_format: {} },
+    { response_format: { type: "xml" } },
+    { response_format: { type: "json_schema" } },
+    { response_format: { type: "json_schema", json_schema: { schema: 5 } } },
+    { reasoning_effort: 5 },
+    { reasoning_effort: "extreme" },
+    { stream_options: 5 },
     { model: "gpt-5.5", reasoning_effort: "ultra" },
   ];
   for (const extra of chatFields) bodies.push([chat, JSON.stringify({ messages: ok, ...extra })]);
   const respFields: Array<Record<string, unknown>> = [
-    { input: 5 }, { input: {} }, { input: [5] }, { input: [null] }, { input: [{}] }, { input: [{ role: 5 }] }, { input: [{ role: "user", content: 5 }] },
-    { input: "x", model: 5 }, { input: "x", stream: "yes" }, { input: "x", instructions: 5 }, { input: "x", instructions: {} }, { input: "x", tools: {} },
-    { input: "x", tools: [5] }, { input: "x", tools: [{ type: "function" }] }, { input: "x", tools: [{ type: "function", function: {} }] },
-    { input: "x", previous_response_id: "resp_1" }, { input: "x", reasoning: 5 }, { input: "x", text: 5 }, { input: "x", reasoning: "high" },
+    { input: 5 },
+    { input: {} },
+    { input: [5] },
+    { input: [null] },
+    { input: [{}] },
+    { input: [{ role: 5 }] },
+    { input: [{ role: "user", content: 5 }] },
+    { input: "x", model: 5 },
+    { input: "x", stream: "yes" },
+    { input: "x", instructions: 5 },
+    { input: "x", instructions: {} },
+    { input: "x", tools: {} },
+    { input: "x", tools: [5] },
+    { input: "x", tools: [{ type: "function" }] },
+    { input: "x", tools: [{ type: "function", function: {} }] },
+    { input: "x", previous_response_id: "resp_1" },
+    { input: "x", reasoning: 5 },
+    { input: "x", text: 5 },
+    { input: "x", reasoning: "high" },
   ];
   for (const extra of respFields) bodies.push([resp, JSON.stringify(extra)]);
   return bodies;
@@ -79,7 +170,10 @@ describe("bad input", () => {
       expect(typeof json.error?.message, label).toBe("string");
       expect(json.error.message.length, label).toBeGreaterThan(5);
     }
-    const ok = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: "still fine?" }] }));
+    const ok = await post(
+      "/chat/completions",
+      JSON.stringify({ messages: [{ role: "user", content: "still fine?" }] }),
+    );
     expect(ok.status).toBe(200);
     expect((await ok.json()).choices[0].message.content).toBe("Echo: still fine?");
   });
@@ -90,7 +184,10 @@ describe("bad input", () => {
     expect(res.status).toBe(413);
     expect((await res.json()).error.message).toMatch(/MAX_BODY_MB/);
     const image = `data:image/png;base64,${"A".repeat(700 * 1024)}`;
-    const ok = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: image } }] }] }));
+    const ok = await post(
+      "/chat/completions",
+      JSON.stringify({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: image } }] }] }),
+    );
     expect(ok.status).toBe(200);
   });
 
@@ -100,18 +197,30 @@ describe("bad input", () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (body: string) =>
       new Promise<number>((resolve, reject) => {
-        const req = http.request(`${proxy.baseURL}/chat/completions`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          `${proxy.baseURL}/chat/completions`,
+          {
+            method: "POST",
+            agent,
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on("error", reject);
         req.end(body);
       });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${proxy.baseURL}/chat/completions`, { method: "POST", agent, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        `${proxy.baseURL}/chat/completions`,
+        { method: "POST", agent, headers: { "content-type": "application/json", "transfer-encoding": "chunked" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.write('{"messages":[{"role":"user","content":"');
       // 2 MiB against a 1 MiB limit, sent as the client produces it.
@@ -145,7 +254,19 @@ describe("upstream failures", () => {
 
   it("usage_limit_reached → 429 with Retry-After and the reset time, not retried", async () => {
     const resetsAt = Math.floor(Date.now() / 1000) + 3600;
-    backend.enqueue({ kind: "http", status: 429, body: JSON.stringify({ error: { type: "usage_limit_reached", message: "The usage limit has been reached", plan_type: "plus", resets_at: resetsAt, resets_in_seconds: 3600 } }) });
+    backend.enqueue({
+      kind: "http",
+      status: 429,
+      body: JSON.stringify({
+        error: {
+          type: "usage_limit_reached",
+          message: "The usage limit has been reached",
+          plan_type: "plus",
+          resets_at: resetsAt,
+          resets_in_seconds: 3600,
+        },
+      }),
+    });
     const res = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: "x" }] }));
     expect(res.status).toBe(429);
     const retryAfter = Number(res.headers.get("retry-after"));
@@ -159,13 +280,23 @@ describe("upstream failures", () => {
   });
 
   it("usage_not_included → a clear error that the plan lacks Codex", async () => {
-    backend.enqueue({ kind: "http", status: 429, body: JSON.stringify({ error: { type: "usage_not_included", message: "nope" } }) });
-    const error = await client().chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    backend.enqueue({
+      kind: "http",
+      status: 429,
+      body: JSON.stringify({ error: { type: "usage_not_included", message: "nope" } }),
+    });
+    const error = await client()
+      .chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/plan does not include Codex/);
   });
 
   it("retries 5xx and throttling 429s before the first byte, then succeeds", async () => {
-    backend.enqueue({ kind: "http", status: 500, body: '{"error":{"code":"server_error"}}' }, { kind: "http", status: 429, body: '{"error":{"type":"rate_limit_exceeded","message":"slow down"}}' }, { kind: "text", text: "third time lucky" });
+    backend.enqueue(
+      { kind: "http", status: 500, body: '{"error":{"code":"server_error"}}' },
+      { kind: "http", status: 429, body: '{"error":{"type":"rate_limit_exceeded","message":"slow down"}}' },
+      { kind: "text", text: "third time lucky" },
+    );
     const res = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: "x" }] }));
     expect(res.status).toBe(200);
     expect((await res.json()).choices[0].message.content).toBe("third time lucky");
@@ -173,14 +304,25 @@ describe("upstream failures", () => {
   });
 
   it("gives up after 2 retries with a 502", async () => {
-    backend.enqueue(...Array.from({ length: 3 }, () => ({ kind: "http" as const, status: 503, body: '{"error":{"code":"server_is_overloaded"}}' })));
+    backend.enqueue(
+      ...Array.from({ length: 3 }, () => ({
+        kind: "http" as const,
+        status: 503,
+        body: '{"error":{"code":"server_is_overloaded"}}',
+      })),
+    );
     const res = await post("/responses", JSON.stringify({ input: "x" }));
     expect(res.status).toBe(502);
     expect(backend.requests.filter((r) => r.path.endsWith("/responses"))).toHaveLength(3);
   });
 
   it("names Cloudflare when the backend answers with the HTML challenge", async () => {
-    backend.enqueue({ kind: "http", status: 403, body: "<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>", headers: { "content-type": "text/html; charset=UTF-8", "cf-mitigated": "challenge" } });
+    backend.enqueue({
+      kind: "http",
+      status: 403,
+      body: "<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>",
+      headers: { "content-type": "text/html; charset=UTF-8", "cf-mitigated": "challenge" },
+    });
     const res = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: "x" }] }));
     expect(res.status).toBe(502);
     expect((await res.json()).error.message).toMatch(/Cloudflare/);
@@ -193,7 +335,10 @@ describe("upstream failures", () => {
     expect((await hung.json()).error.code).toBe("upstream_timeout");
 
     backend.enqueue({ kind: "slow", text: "abcdefghij", deltaCount: 5, delayMs: 4000 });
-    const silent = await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }));
+    const silent = await post(
+      "/chat/completions",
+      JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }),
+    );
     expect(silent.status).toBe(200);
     const text = await silent.text();
     expect(text).toContain("upstream_idle_timeout");
@@ -202,7 +347,11 @@ describe("upstream failures", () => {
 
   it("a backend that refuses connections → bounded retries, then a 503 that says so", async () => {
     const closed = await startTestProxy({ codexBaseUrl: "http://127.0.0.1:9/backend-api/codex" });
-    const res = await fetch(`${closed.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }) });
+    const res = await fetch(`${closed.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }),
+    });
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(body.error.code).toBe("upstream_unreachable");
@@ -215,16 +364,31 @@ describe("upstream failures", () => {
   it("aborting a client stream aborts the upstream request at once", async () => {
     backend.enqueue({ kind: "slow", text: "a slow answer that takes a while", deltaCount: 20, delayMs: 200 });
     const controller = new AbortController();
-    const res = await fetch(`${proxy.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }), signal: controller.signal });
+    const res = await fetch(`${proxy.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }),
+      signal: controller.signal,
+    });
     const reader = res.body!.getReader();
     await reader.read();
     controller.abort();
     await backend.waitForClosedEarly(1, 2000);
     await expect.poll(() => backend.openStreams(), { timeout: 1000 }).toBe(0);
 
-    backend.enqueue({ kind: "slow", text: "another slow answer for the responses route", deltaCount: 20, delayMs: 200 });
+    backend.enqueue({
+      kind: "slow",
+      text: "another slow answer for the responses route",
+      deltaCount: 20,
+      delayMs: 200,
+    });
     const controller2 = new AbortController();
-    const res2 = await fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "x", stream: true }), signal: controller2.signal });
+    const res2 = await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: "x", stream: true }),
+      signal: controller2.signal,
+    });
     await res2.body!.getReader().read();
     controller2.abort();
     await backend.waitForClosedEarly(2, 2000);
@@ -238,7 +402,10 @@ describe("upstream connection pool", () => {
     const before = backend.connectionsOpened;
     for (let i = 0; i < 5; i++) {
       await post("/responses", JSON.stringify({ input: `r${i}`, stream: true })).then((r) => r.text());
-      await post("/chat/completions", JSON.stringify({ messages: [{ role: "user", content: `c${i}` }], stream: true })).then((r) => r.text());
+      await post(
+        "/chat/completions",
+        JSON.stringify({ messages: [{ role: "user", content: `c${i}` }], stream: true }),
+      ).then((r) => r.text());
       await post("/responses", JSON.stringify({ input: `n${i}` })).then((r) => r.text());
     }
     // Each answer ends with its terminal event; the rest of the body is read so the socket goes back to the pool.
@@ -251,62 +418,93 @@ describe("backpressure", () => {
   function stallingRead(path: string, body: unknown, stallMs: number, duringStall: () => void): Promise<string> {
     return new Promise((resolve, reject) => {
       const payload = JSON.stringify(body);
-      const req = http.request(`${proxy.baseURL}${path}`, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.once("data", (first: Buffer) => {
-          chunks.push(first);
-          res.pause();
-          setTimeout(() => {
-            duringStall();
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.resume();
-          }, stallMs);
-        });
-        res.on("end", () => resolve(Buffer.concat(chunks).toString()));
-        res.on("error", reject);
-      });
+      const req = http.request(
+        `${proxy.baseURL}${path}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.once("data", (first: Buffer) => {
+            chunks.push(first);
+            res.pause();
+            setTimeout(() => {
+              duringStall();
+              res.on("data", (chunk: Buffer) => chunks.push(chunk));
+              res.resume();
+            }, stallMs);
+          });
+          res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.end(payload);
     });
   }
 
-  it.each(["/responses", "/chat/completions"])("a stalled client holds the upstream back on %s instead of the proxy buffering the answer", async (path) => {
-    // About 40 MB of events: far more than the sockets buffer while the client stalls (about 10 MB here).
-    const deltaCount = 200_000;
-    const text = Array.from({ length: deltaCount }, (_, i) => `w${i % 10} `).join("");
-    backend.enqueue({ kind: "text", text, deltaCount });
-    let openDuringStall = -1;
-    const body = path === "/responses" ? { input: "big", stream: true } : { messages: [{ role: "user", content: "big" }], stream: true };
-    const received = await stallingRead(path, body, 1000, () => (openDuringStall = backend.openStreams()));
-    // Had the proxy read on while its client did not, the backend would have finished long before.
-    expect(openDuringStall).toBe(1);
-    // And nothing was lost once the client read again.
-    if (path === "/responses") {
-      expect(received.match(/event: response\.output_text\.delta/g)?.length).toBe(deltaCount);
-      expect(received).toContain("event: response.completed");
-    } else {
-      const content = received
-        .split("\n\n")
-        .filter((frame) => frame.startsWith("data: {"))
-        .map((frame) => (JSON.parse(frame.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "")
-        .join("");
-      expect(content).toBe(text);
-      expect(received.trimEnd().endsWith("data: [DONE]")).toBe(true);
-    }
-  }, 30_000);
+  it.each(["/responses", "/chat/completions"])(
+    "a stalled client holds the upstream back on %s instead of the proxy buffering the answer",
+    async (path) => {
+      // About 40 MB of events: far more than the sockets buffer while the client stalls (about 10 MB here).
+      const deltaCount = 200_000;
+      const text = Array.from({ length: deltaCount }, (_, i) => `w${i % 10} `).join("");
+      backend.enqueue({ kind: "text", text, deltaCount });
+      let openDuringStall = -1;
+      const body =
+        path === "/responses"
+          ? { input: "big", stream: true }
+          : { messages: [{ role: "user", content: "big" }], stream: true };
+      const received = await stallingRead(path, body, 1000, () => (openDuringStall = backend.openStreams()));
+      // Had the proxy read on while its client did not, the backend would have finished long before.
+      expect(openDuringStall).toBe(1);
+      // And nothing was lost once the client read again.
+      if (path === "/responses") {
+        expect(received.match(/event: response\.output_text\.delta/g)?.length).toBe(deltaCount);
+        expect(received).toContain("event: response.completed");
+      } else {
+        const content = received
+          .split("\n\n")
+          .filter((frame) => frame.startsWith("data: {"))
+          .map(
+            (frame) =>
+              (JSON.parse(frame.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta
+                ?.content ?? "",
+          )
+          .join("");
+        expect(content).toBe(text);
+        expect(received.trimEnd().endsWith("data: [DONE]")).toBe(true);
+      }
+    },
+    30_000,
+  );
 });
 
 describe("usage visibility", () => {
   it("remembers the x-codex rate-limit windows: GET /v1/usage and `status` show them", async () => {
     const home = tempHome();
-    const claims = { exp: Math.floor(Date.now() / 1000) + 86400, "https://api.openai.com/auth": { chatgpt_account_id: "acct_usage" } };
+    const claims = {
+      exp: Math.floor(Date.now() / 1000) + 86400,
+      "https://api.openai.com/auth": { chatgpt_account_id: "acct_usage" },
+    };
     const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
-    await runCli(["login", "--access-token", access, "--refresh-token", "rt_usage_test_token_value"], { CODEX_PROXY_HOME: home });
-    const serve = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: home, CODEX_BASE_URL: backend.url, PROXY_API_KEY: "usage-key-123456" });
+    await runCli(["login", "--access-token", access, "--refresh-token", "rt_usage_test_token_value"], {
+      CODEX_PROXY_HOME: home,
+    });
+    const serve = startCli(["serve", "--port", "0"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_BASE_URL: backend.url,
+      PROXY_API_KEY: "usage-key-123456",
+    });
     const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
     const headers = { authorization: "Bearer usage-key-123456", "content-type": "application/json" };
     expect((await fetch(`${url}/v1/usage`)).status).toBe(401);
-    const chat = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+    const chat = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+    });
     expect(chat.status, await chat.clone().text()).toBe(200);
     const usage = await (await fetch(`${url}/v1/usage`, { headers })).json();
     expect(usage.rate_limits.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });
@@ -329,11 +527,18 @@ describe("access control", () => {
     expect(none.status).toBe(401);
     expect((await none.json()).error.code).toBe("invalid_api_key");
     expect((await fetch(`${guarded.baseURL}/models`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${guarded.baseURL}/models`, { headers: { authorization: "Bearer proxy-key-123456" } })).status).toBe(200);
-    expect((await fetch(`${guarded.baseURL}/models`, { headers: { "x-api-key": "proxy-key-123456" } })).status).toBe(200);
+    expect(
+      (await fetch(`${guarded.baseURL}/models`, { headers: { authorization: "Bearer proxy-key-123456" } })).status,
+    ).toBe(200);
+    expect((await fetch(`${guarded.baseURL}/models`, { headers: { "x-api-key": "proxy-key-123456" } })).status).toBe(
+      200,
+    );
     expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
     const sdk = new OpenAI({ baseURL: guarded.baseURL, apiKey: "proxy-key-123456", maxRetries: 0 });
-    expect((await sdk.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] })).choices[0]!.message.content).toBe("Echo: hi");
+    expect(
+      (await sdk.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] })).choices[0]!
+        .message.content,
+    ).toBe("Echo: hi");
     await guarded.close(100);
   });
 
@@ -341,7 +546,10 @@ describe("access control", () => {
     const res = await fetch(`${proxy.baseURL}/models`, { headers: { origin: "https://evil.example" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     const withCors = await startTestProxy({ codexBaseUrl: backend.url, env: { CORS_ORIGINS: "https://app.example" } });
-    const preflight = await fetch(`${withCors.baseURL}/chat/completions`, { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST" } });
+    const preflight = await fetch(`${withCors.baseURL}/chat/completions`, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example");
     const other = await fetch(`${withCors.baseURL}/models`, { headers: { origin: "https://evil.example" } });
@@ -384,8 +592,16 @@ describe("secrets and shutdown", () => {
     const refresh = "rt_secret_refresh_token_value_1234567890";
     const proxyKey = "proxy-secret-key-abcdef123456";
     const adminKey = "admin-secret-key-abcdef123456";
-    const login = await runCli(["login", "--access-token", access, "--refresh-token", refresh], { CODEX_PROXY_HOME: home });
-    const serve = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: home, CODEX_BASE_URL: backend.url, PROXY_API_KEY: proxyKey, ADMIN_API_KEY: adminKey, LOG_LEVEL: "debug" });
+    const login = await runCli(["login", "--access-token", access, "--refresh-token", refresh], {
+      CODEX_PROXY_HOME: home,
+    });
+    const serve = startCli(["serve", "--port", "0"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_BASE_URL: backend.url,
+      PROXY_API_KEY: proxyKey,
+      ADMIN_API_KEY: adminKey,
+      LOG_LEVEL: "debug",
+    });
     const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
     const bodies: string[] = [];
     const call = async (path: string, init: RequestInit = {}) => {
@@ -393,8 +609,16 @@ describe("secrets and shutdown", () => {
       bodies.push(JSON.stringify([...res.headers]), await res.text());
     };
     const json = { "content-type": "application/json", authorization: `Bearer ${proxyKey}` };
-    await call("/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
-    await call("/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }) });
+    await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+    });
+    await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], stream: true }),
+    });
     await call("/v1/responses", { method: "POST", headers: json, body: JSON.stringify({ input: "hi", stream: true }) });
     await call("/v1/models", { headers: json });
     await call("/v1/usage", { headers: json });
@@ -403,15 +627,31 @@ describe("secrets and shutdown", () => {
     await call("/health");
     await call("/admin/credentials/status", { headers: { authorization: `Bearer ${adminKey}` } });
     await call("/admin/credentials/status", { headers: { authorization: `Bearer ${access}` } });
-    backend.enqueue({ kind: "http", status: 401, body: '{"detail":"Unauthorized"}' }, { kind: "http", status: 401, body: '{"detail":"Unauthorized"}' });
-    await call("/v1/chat/completions", { method: "POST", headers: json, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) });
+    backend.enqueue(
+      { kind: "http", status: 401, body: '{"detail":"Unauthorized"}' },
+      { kind: "http", status: 401, body: '{"detail":"Unauthorized"}' },
+    );
+    await call("/v1/chat/completions", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+    });
     const status = await runCli(["status"], { CODEX_PROXY_HOME: home });
     const statusJson = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
     serve.child.kill("SIGTERM");
     expect(await serve.exited).toBe(0);
 
-    const everything = [login.stdout, login.stderr, serve.output(), status.stdout, status.stderr, statusJson.stdout, ...bodies].join("\n");
-    for (const secret of [access, refresh, proxyKey, adminKey, access.split(".")[2]!]) expect(everything).not.toContain(secret);
+    const everything = [
+      login.stdout,
+      login.stderr,
+      serve.output(),
+      status.stdout,
+      status.stderr,
+      statusJson.stdout,
+      ...bodies,
+    ].join("\n");
+    for (const secret of [access, refresh, proxyKey, adminKey, access.split(".")[2]!])
+      expect(everything).not.toContain(secret);
     expect(serve.output()).toMatch(/request/);
   });
 
@@ -430,9 +670,18 @@ describe("secrets and shutdown", () => {
     const home = tempHome();
     const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 86400 })).toString("base64url")}.sig`;
     backend.enqueue({ kind: "slow", text: "finishing gracefully", deltaCount: 5, delayMs: 200 });
-    const serve = startCli(["serve", "--port", "0"], { ACCESS_TOKEN: access, ACCOUNT_ID: "acct", CODEX_PROXY_HOME: home, CODEX_BASE_URL: backend.url });
+    const serve = startCli(["serve", "--port", "0"], {
+      ACCESS_TOKEN: access,
+      ACCOUNT_ID: "acct",
+      CODEX_PROXY_HOME: home,
+      CODEX_BASE_URL: backend.url,
+    });
     const url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;
-    const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }) });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }),
+    });
     const reader = res.body!.getReader();
     await reader.read();
     serve.child.kill("SIGTERM");

@@ -42,7 +42,9 @@ describe("POST /v1/responses", () => {
     expect(sent.body.stream).toBe(true);
     expect(sent.body.store).toBe(false);
     expect(sent.body.instructions).toBe("");
-    expect(sent.body.input).toEqual([{ type: "message", role: "user", content: [{ type: "input_text", text: "Capital of France?" }] }]);
+    expect(sent.body.input).toEqual([
+      { type: "message", role: "user", content: [{ type: "input_text", text: "Capital of France?" }] },
+    ]);
     expect(sent.headers.authorization).toBe("Bearer test-access-token");
     expect(sent.headers["chatgpt-account-id"]).toBe("acct_test");
     expect(sent.headers.originator).toBe("codex_cli_rs");
@@ -93,8 +95,13 @@ describe("POST /v1/responses", () => {
     });
     expect(response.output_text).toBe("ok");
     const body = lastResponsesRequest().body;
-    for (const field of ["temperature", "top_p", "max_output_tokens", "user", "truncation", "metadata"]) expect(body).not.toHaveProperty(field);
-    expect(body.input[0]).toMatchObject({ type: "message", role: "developer", content: [{ type: "input_text", text: "Be terse." }] });
+    for (const field of ["temperature", "top_p", "max_output_tokens", "user", "truncation", "metadata"])
+      expect(body).not.toHaveProperty(field);
+    expect(body.input[0]).toMatchObject({
+      type: "message",
+      role: "developer",
+      content: [{ type: "input_text", text: "Be terse." }],
+    });
   });
 
   it("accepts a Codex-CLI-shaped request: developer items, no instructions, tools, reasoning, include, prompt_cache_key", async () => {
@@ -108,7 +115,19 @@ describe("POST /v1/responses", () => {
           { type: "message", role: "developer", content: [{ type: "input_text", text: "<permissions instructions>" }] },
           { type: "message", role: "user", content: [{ type: "input_text", text: "list files" }] },
         ],
-        tools: [{ type: "function", name: "shell", description: "Runs a command", strict: false, parameters: { type: "object", properties: { command: { type: "array", items: { type: "string" } } }, required: ["command"] } }],
+        tools: [
+          {
+            type: "function",
+            name: "shell",
+            description: "Runs a command",
+            strict: false,
+            parameters: {
+              type: "object",
+              properties: { command: { type: "array", items: { type: "string" } } },
+              required: ["command"],
+            },
+          },
+        ],
         tool_choice: "auto",
         parallel_tool_calls: false,
         reasoning: { effort: "high", summary: "auto" },
@@ -125,7 +144,10 @@ describe("POST /v1/responses", () => {
     const completed = text.split("\n\n").find((frame) => frame.startsWith("event: response.completed"));
     expect(completed).toBeDefined();
     const data = JSON.parse(completed!.split("\ndata: ")[1]!);
-    expect(data.response.output.find((i: { type: string }) => i.type === "function_call")).toMatchObject({ name: "shell", arguments: '{"command":["ls"]}' });
+    expect(data.response.output.find((i: { type: string }) => i.type === "function_call")).toMatchObject({
+      name: "shell",
+      arguments: '{"command":["ls"]}',
+    });
 
     const sent = lastResponsesRequest();
     expect(sent.body.instructions).toBe("");
@@ -141,7 +163,12 @@ describe("POST /v1/responses", () => {
     expect(generated.text).toBe("Hello from the AI SDK.");
 
     backend.enqueue({ kind: "text", text: "Streaming through the AI SDK.", deltaCount: 4 });
-    const streamed = streamText({ model: openai.responses("gpt-5.5"), system: "Be nice.", prompt: "hi", maxRetries: 0 });
+    const streamed = streamText({
+      model: openai.responses("gpt-5.5"),
+      system: "Be nice.",
+      prompt: "hi",
+      maxRetries: 0,
+    });
     let text = "";
     for await (const part of streamed.textStream) text += part;
     expect(text).toBe("Streaming through the AI SDK.");
@@ -150,8 +177,14 @@ describe("POST /v1/responses", () => {
   });
 
   it("turns an in-stream context_length_exceeded before any output into a 400", async () => {
-    backend.enqueue({ kind: "failed", code: "context_length_exceeded", message: "Your input exceeds the context window of this model." });
-    const error = await client.responses.create({ model: "gpt-5.5", input: "x", stream: true }).catch((e: unknown) => e);
+    backend.enqueue({
+      kind: "failed",
+      code: "context_length_exceeded",
+      message: "Your input exceeds the context window of this model.",
+    });
+    const error = await client.responses
+      .create({ model: "gpt-5.5", input: "x", stream: true })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe("context_length_exceeded");
@@ -168,23 +201,36 @@ describe("POST /v1/responses", () => {
     })().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe("stream_incomplete");
-    await expect.poll(() => proxy.logs.some((l) => l.includes("stream ended with an error") && l.includes("code=stream_incomplete"))).toBe(true);
+    await expect
+      .poll(() =>
+        proxy.logs.some((l) => l.includes("stream ended with an error") && l.includes("code=stream_incomplete")),
+      )
+      .toBe(true);
 
     backend.enqueue({ kind: "cut", afterDeltas: 2, text: "partial answer that never ends" });
-    const res = await fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", input: "x" }) });
+    const res = await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5.5", input: "x" }),
+    });
     expect(res.status).toBe(502);
     expect((await res.json()).error.code).toBe("stream_incomplete");
   });
 
   it("passes the backend's explanation through for an unknown model", async () => {
-    const res = await fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4-turbo", input: "x" }) });
+    const res = await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4-turbo", input: "x" }),
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error.message).toContain("gpt-4-turbo");
   });
 
   it("rejects bad input with 4xx errors in the OpenAI shape", async () => {
-    const post = (body: string) => fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const post = (body: string) =>
+      fetch(`${proxy.baseURL}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body });
     const malformed = await post("{not json");
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error).toMatchObject({ type: "invalid_request_error", code: "invalid_json" });

@@ -4,9 +4,9 @@
  * fake issuer (single-use rotating refresh tokens).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ConfCredentialStore } from "../../src/credentials/conf-store.js";
+import { ConfCredentialStore } from "../../src/node/conf-store.js";
 import { TokenManager } from "../../src/credentials/token-manager.js";
-import { silentLogger } from "../../src/server/logging.js";
+import { silentLogger } from "../../src/core/logging.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { runCli, startCli, tempHome } from "../helpers/cli.js";
@@ -31,12 +31,21 @@ beforeEach(() => {
 async function storeWith(expiresInMs: number) {
   const store = new ConfCredentialStore({ cwd: tempHome() });
   const tokens = oauth.issueTokens();
-  await store.set({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + expiresInMs, accountId: "acct_fake_123" });
+  await store.set({
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    expiresAt: Date.now() + expiresInMs,
+    accountId: "acct_fake_123",
+  });
   return { store, tokens };
 }
 
 function chat(baseURL: string, text = "hi") {
-  return fetch(`${baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: text }] }) });
+  return fetch(`${baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: text }] }),
+  });
 }
 
 describe("token manager through the proxy", () => {
@@ -70,7 +79,14 @@ describe("token manager through the proxy", () => {
 
   it("a terminal refresh error is not retried and reaches the client as a 401 naming codex-proxy login", async () => {
     const { store } = await storeWith(-60_000);
-    const auth = new TokenManager({ store, issuer: oauth.issuer, fetch, now: Date.now, logger: silentLogger, sleep: async () => {} });
+    const auth = new TokenManager({
+      store,
+      issuer: oauth.issuer,
+      fetch,
+      now: Date.now,
+      logger: silentLogger,
+      sleep: async () => {},
+    });
     const proxy = await startTestProxy({ codexBaseUrl: backend.url, auth, store });
     oauth.failNextRefresh("terminal");
     const before = oauth.refreshCount;
@@ -85,14 +101,27 @@ describe("token manager through the proxy", () => {
 
   it("retries a transient refresh failure and a refresh token that was already rotated by another process is adopted", async () => {
     const { store } = await storeWith(-60_000);
-    const auth = new TokenManager({ store, issuer: oauth.issuer, fetch, now: Date.now, logger: silentLogger, sleep: async () => {} });
+    const auth = new TokenManager({
+      store,
+      issuer: oauth.issuer,
+      fetch,
+      now: Date.now,
+      logger: silentLogger,
+      sleep: async () => {},
+    });
     oauth.failNextRefresh(503);
     const before = oauth.refreshCount;
     const first = await auth.getAuth();
     expect(oauth.refreshCount - before).toBe(2);
 
     // Another process rotates the chain behind this manager's back; the manager adopts instead of spending the old token.
-    const other = new TokenManager({ store: new ConfCredentialStore({ cwd: (store as ConfCredentialStore).path.replace(/\/credentials\.json$/, "") }), issuer: oauth.issuer, fetch, now: Date.now, logger: silentLogger });
+    const other = new TokenManager({
+      store: new ConfCredentialStore({ cwd: (store as ConfCredentialStore).path.replace(/\/credentials\.json$/, "") }),
+      issuer: oauth.issuer,
+      fetch,
+      now: Date.now,
+      logger: silentLogger,
+    });
     const rotated = await other.refreshAfterUnauthorized(first);
     const adopted = await auth.refreshAfterUnauthorized(first);
     expect(adopted.accessToken).toBe(rotated.accessToken);
@@ -104,16 +133,27 @@ describe("serve across many expiries", () => {
   it("a running serve uses a login made in another terminal within about a second, without a restart", async () => {
     const home = tempHome();
     const first = oauth.issueTokens();
-    await runCli(["login", "--access-token", first.access_token, "--refresh-token", first.refresh_token], { CODEX_PROXY_HOME: home });
-    const server = startCli(["serve", "--port", "0"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_BASE_URL: backend.url, LOG_LEVEL: "warn" });
+    await runCli(["login", "--access-token", first.access_token, "--refresh-token", first.refresh_token], {
+      CODEX_PROXY_HOME: home,
+    });
+    const server = startCli(["serve", "--port", "0"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+      CODEX_BASE_URL: backend.url,
+      LOG_LEVEL: "warn",
+    });
     try {
       const url = (await server.waitFor(/listening on (http:\/\/\S+)/))[1]!;
-      const bearerOfLastRequest = () => backend.requests.filter((r) => r.path.endsWith("/responses")).at(-1)?.headers.authorization;
+      const bearerOfLastRequest = () =>
+        backend.requests.filter((r) => r.path.endsWith("/responses")).at(-1)?.headers.authorization;
       expect((await chat(`${url}/v1`)).status).toBe(200);
       expect(bearerOfLastRequest()).toBe(`Bearer ${first.access_token}`);
 
       const second = oauth.issueTokens();
-      const login = await runCli(["login", "--access-token", second.access_token, "--refresh-token", second.refresh_token], { CODEX_PROXY_HOME: home });
+      const login = await runCli(
+        ["login", "--access-token", second.access_token, "--refresh-token", second.refresh_token],
+        { CODEX_PROXY_HOME: home },
+      );
       expect(login.code).toBe(0);
       // serve reuses a read of the credential file for up to a second.
       await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -130,10 +170,18 @@ describe("serve across many expiries", () => {
     short.onAccessToken((token) => backend.acceptToken(token));
     const home = tempHome();
     const tokens = short.issueTokens();
-    const login = await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
+    const login = await runCli(
+      ["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token],
+      { CODEX_PROXY_HOME: home },
+    );
     expect(login.code).toBe(0);
 
-    const env = { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: short.issuer, CODEX_BASE_URL: backend.url, LOG_LEVEL: "warn" };
+    const env = {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: short.issuer,
+      CODEX_BASE_URL: backend.url,
+      LOG_LEVEL: "warn",
+    };
     const servers = [startCli(["serve", "--port", "0"], env), startCli(["serve", "--port", "0"], env)];
     const statuses: number[] = [];
     try {

@@ -1,7 +1,7 @@
 /**
  * A fake of the ChatGPT Codex backend on 127.0.0.1, strict the way the real
- * one is (PROTOCOL §4.4) and streaming the real event shapes (PROTOCOL §5,
- * ../shared/fixtures). Plain node:http so that it is fast enough to be the
+ * one is (docs/protocol.md §4.4) and streaming the real event shapes (docs/protocol.md §5,
+ * test/fixtures). Plain node:http so that it is fast enough to be the
  * benchmark's floor: every stream is built as strings up front and written in
  * ~64 KB chunks unless a scenario asks for pacing.
  *
@@ -39,13 +39,26 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   // Parsed JSON of unknown shape (undefined when absent or not JSON): tests index into it freely,
   // as they would into a captured request.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of unknown shape that tests index into freely
   body: any;
 }
 
 export type Scenario =
-  | { kind: "text"; text: string; reasoningSummary?: string[]; model?: string; deltaCount?: number; delayMs?: number; usage?: Partial<Usage> }
-  | { kind: "tool_calls"; calls: Array<{ name: string; arguments: string; callId?: string }>; preamble?: string; argumentDeltas?: number }
+  | {
+      kind: "text";
+      text: string;
+      reasoningSummary?: string[];
+      model?: string;
+      deltaCount?: number;
+      delayMs?: number;
+      usage?: Partial<Usage>;
+    }
+  | {
+      kind: "tool_calls";
+      calls: Array<{ name: string; arguments: string; callId?: string }>;
+      preamble?: string;
+      argumentDeltas?: number;
+    }
   | { kind: "raw"; sse: string }
   | { kind: "http"; status: number; body: string; headers?: Record<string, string> }
   | { kind: "failed"; code: string; message: string }
@@ -68,7 +81,7 @@ export interface FakeCodexBackend {
   readonly requests: RecordedRequest[];
   enqueue(...scenarios: Scenario[]): void;
   // The request body as the client sent it (parsed JSON of unknown shape).
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of unknown shape that tests index into freely
   setDefault(fn: (body: any) => Scenario): void;
   acceptToken(token: string): void;
   rejectToken(token: string): void;
@@ -85,7 +98,7 @@ const BASE_PATH = "/backend-api/codex";
 const WRITE_CHUNK = 64 * 1024;
 
 // ---------------------------------------------------------------------------
-// catalogue (PROTOCOL §4.5, §8.1)
+// catalogue (docs/protocol.md §4.5, §8.1)
 
 const EFFORT_DESCRIPTIONS: Record<string, string> = {
   low: "Fast responses with lighter reasoning",
@@ -95,11 +108,17 @@ const EFFORT_DESCRIPTIONS: Record<string, string> = {
   max: "Maximum reasoning depth",
   ultra: "Longest reasoning for the hardest problems",
 };
-const levels = (...efforts: string[]) => efforts.map((effort) => ({ effort, description: EFFORT_DESCRIPTIONS[effort] ?? effort }));
+const levels = (...efforts: string[]) =>
+  efforts.map((effort) => ({ effort, description: EFFORT_DESCRIPTIONS[effort] ?? effort }));
 const STANDARD_EFFORTS = levels("low", "medium", "high", "xhigh");
 const PRIORITY_TIER = [{ id: "priority", name: "Fast" }];
 
-function catalogueEntry(slug: string, displayName: string, priority: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function catalogueEntry(
+  slug: string,
+  displayName: string,
+  priority: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     slug,
     display_name: displayName,
@@ -123,7 +142,7 @@ function catalogueEntry(slug: string, displayName: string, priority: number, ext
   };
 }
 
-/** The default `GET /models` answer: the 2026-08 catalogue of PROTOCOL §8.1, trimmed. */
+/** The default `GET /models` answer: the 2026-08 catalogue of docs/protocol.md §8.1, trimmed. */
 export const DEFAULT_CATALOGUE: Array<Record<string, unknown>> = [
   catalogueEntry("gpt-5.6-sol", "GPT-5.6 Sol", 1, {
     supported_reasoning_levels: levels("low", "medium", "high", "xhigh", "max", "ultra"),
@@ -152,7 +171,9 @@ interface ModelInfo extends CatalogueModel {
 }
 
 function toModelInfo(entry: Record<string, unknown>): ModelInfo {
-  const supported = Array.isArray(entry.supported_reasoning_levels) ? (entry.supported_reasoning_levels as unknown[]) : [];
+  const supported = Array.isArray(entry.supported_reasoning_levels)
+    ? (entry.supported_reasoning_levels as unknown[])
+    : [];
   return {
     slug: String(entry.slug),
     efforts: supported.map((level) => String((level as { effort?: unknown } | null)?.effort)),
@@ -207,10 +228,11 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 // ---------------------------------------------------------------------------
-// request checks beyond codex-validation.ts (PROTOCOL §4.4, last rows)
+// request checks beyond codex-validation.ts (docs/protocol.md §4.4, last rows)
 
 type Json = Record<string, unknown>;
-const isRecord = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const openaiError = (message: string, param: string | null, code: string | null): Rejection => ({
   status: 400,
@@ -236,9 +258,14 @@ function checkReasoningFollowed(input: unknown[]): Rejection | undefined {
   for (const [i, item] of input.entries()) {
     if (!isRecord(item) || item.type !== "reasoning") continue;
     const next = input[i + 1];
-    const isInputMessage = isRecord(next) && (next.role === "user" || next.role === "developer" || next.role === "system");
+    const isInputMessage =
+      isRecord(next) && (next.role === "user" || next.role === "developer" || next.role === "system");
     if (!isRecord(next) || isInputMessage) {
-      return openaiError(`Item '${String(item.id ?? `input[${i}]`)}' of type 'reasoning' was provided without its required following item.`, "input", null);
+      return openaiError(
+        `Item '${String(item.id ?? `input[${i}]`)}' of type 'reasoning' was provided without its required following item.`,
+        "input",
+        null,
+      );
     }
   }
   return undefined;
@@ -262,7 +289,11 @@ function lastUserText(body: unknown): string {
     if (!isRecord(item) || item.role !== "user") continue;
     if (typeof item.content === "string") return item.content;
     if (Array.isArray(item.content)) {
-      return item.content.map((part: unknown) => (isRecord(part) && part.type === "input_text" && typeof part.text === "string" ? part.text : "")).join("");
+      return item.content
+        .map((part: unknown) =>
+          isRecord(part) && part.type === "input_text" && typeof part.text === "string" ? part.text : "",
+        )
+        .join("");
     }
   }
   return "";
@@ -305,7 +336,12 @@ function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
       const message = messageFrames(f, 1, pieces);
       plan.head.push(...message.head);
       plan.paced = message.deltas;
-      const usage = estimateUsage(ctx.requestBytes, scenario.text.length, (summary ?? []).join("").length, scenario.kind === "text" ? scenario.usage : undefined);
+      const usage = estimateUsage(
+        ctx.requestBytes,
+        scenario.text.length,
+        (summary ?? []).join("").length,
+        scenario.kind === "text" ? scenario.usage : undefined,
+      );
       plan.tail.push(...message.tail, completedFrame(f, shell, usage));
       plan.delayMs = scenario.delayMs ?? 0;
       return plan;
@@ -408,7 +444,12 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     return accepted ? accepted.has(token) : true;
   };
 
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const sendJson = (
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     res.writeHead(status, { "content-type": "application/json", "x-request-id": hexId("req_"), ...headers });
     res.end(JSON.stringify(body));
   };
@@ -468,7 +509,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     "x-request-id": hexId("req_"),
-    "x-models-etag": "W/\"fake-catalogue\"",
+    "x-models-etag": 'W/"fake-catalogue"',
     ...rateLimitHeaders(),
   });
 
@@ -521,21 +562,27 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   function handleResponses(req: http.IncomingMessage, res: http.ServerResponse, raw: string, body: unknown): void {
     if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
     if (!req.headers["chatgpt-account-id"]) return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
-    if (body === undefined) return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
+    if (body === undefined)
+      return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
     // An edge answer (429, 5xx, Cloudflare) comes before the request is even looked at.
-    if (queue[0]?.kind === "http") return answerScenario(res, queue.shift()!, { body: {}, requestBytes: 0, model: undefined });
+    if (queue[0]?.kind === "http")
+      return answerScenario(res, queue.shift()!, { body: {}, requestBytes: 0, model: undefined });
     const rejection = validate(body, models);
     if (rejection) return sendJson(res, rejection.status, rejection.body);
     const json = body as Json; // validated: an object with the fields above
     const scenario = queue.shift() ?? pickDefault(json);
-    answerScenario(res, scenario, { body: json, requestBytes: Buffer.byteLength(raw), model: models.get(String(json.model)) });
+    answerScenario(res, scenario, {
+      body: json,
+      requestBytes: Buffer.byteLength(raw),
+      model: models.get(String(json.model)),
+    });
   }
 
   function handleModels(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
     if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
     const client = parseVersion(query.get("client_version"));
     const listed = catalogue.filter((entry) => clientIsRecentEnough(client, toModelInfo(entry).minimalClientVersion));
-    sendJson(res, 200, { models: listed }, { etag: "W/\"fake-catalogue\"" });
+    sendJson(res, 200, { models: listed }, { etag: 'W/"fake-catalogue"' });
   }
 
   const server = http.createServer((req, res) => {
@@ -550,10 +597,18 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       } catch {
         body = undefined;
       }
-      requests.push({ method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: flattenHeaders(req.headers), body });
+      requests.push({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: flattenHeaders(req.headers),
+        body,
+      });
 
-      if (req.method === "POST" && url.pathname === `${BASE_PATH}/responses`) return handleResponses(req, res, raw, body);
-      if (req.method === "GET" && url.pathname === `${BASE_PATH}/models`) return handleModels(req, res, url.searchParams);
+      if (req.method === "POST" && url.pathname === `${BASE_PATH}/responses`)
+        return handleResponses(req, res, raw, body);
+      if (req.method === "GET" && url.pathname === `${BASE_PATH}/models`)
+        return handleModels(req, res, url.searchParams);
       sendJson(res, 404, { detail: "Not Found" });
     });
   });

@@ -1,5 +1,5 @@
 /**
- * The request checks of the real Codex backend (PROTOCOL §4.4), each a 400
+ * The request checks of the real Codex backend (docs/protocol.md §4.4), each a 400
  * with the body shape the backend uses. Returns undefined when the request is fine.
  */
 
@@ -17,9 +17,23 @@ const openaiError = (message: string, param: string, code: string): Rejection =>
 });
 
 const UNSUPPORTED = [
-  "max_output_tokens", "max_completion_tokens", "max_tokens", "temperature", "top_p", "user", "truncation", "stream_options",
-  "prompt_cache_retention", "safety_identifier", "previous_response_id", "n", "presence_penalty", "frequency_penalty", "seed",
-  "logprobs", "metadata",
+  "max_output_tokens",
+  "max_completion_tokens",
+  "max_tokens",
+  "temperature",
+  "top_p",
+  "user",
+  "truncation",
+  "stream_options",
+  "prompt_cache_retention",
+  "safety_identifier",
+  "previous_response_id",
+  "n",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "logprobs",
+  "metadata",
 ];
 
 function isRecord(value: unknown): value is Json {
@@ -34,12 +48,19 @@ export interface CatalogueModel {
 
 function checkTools(tools: unknown): Rejection | undefined {
   if (tools === undefined) return undefined;
-  if (!Array.isArray(tools)) return openaiError("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
+  if (!Array.isArray(tools))
+    return openaiError("Invalid type for 'tools': expected an array.", "tools", "invalid_type");
   for (const [i, tool] of tools.entries()) {
     if (!isRecord(tool)) return openaiError(`Invalid type for 'tools[${i}]'.`, `tools[${i}]`, "invalid_type");
     if (tool.type !== "function") continue;
-    if (typeof tool.name !== "string") return openaiError(`Missing required parameter: 'tools[${i}].name'.`, `tools[${i}].name`, "missing_required_parameter");
-    if (tool.name.length > 64) return openaiError(`Invalid 'tools[${i}].name': string too long.`, `tools[${i}].name`, "invalid_value");
+    if (typeof tool.name !== "string")
+      return openaiError(
+        `Missing required parameter: 'tools[${i}].name'.`,
+        `tools[${i}].name`,
+        "missing_required_parameter",
+      );
+    if (tool.name.length > 64)
+      return openaiError(`Invalid 'tools[${i}].name': string too long.`, `tools[${i}].name`, "invalid_value");
   }
   return undefined;
 }
@@ -52,16 +73,30 @@ function checkInput(input: unknown[], model: CatalogueModel | undefined): Reject
     if (item.role === "system") return detail("System messages are not allowed");
     if (item.type === "function_call_output") {
       if (typeof item.call_id !== "string" || !calls.has(item.call_id)) {
-        return openaiError(`No tool call found for function call output with call_id ${String(item.call_id)}.`, `input[${i}]`, "invalid_value");
+        return openaiError(
+          `No tool call found for function call output with call_id ${String(item.call_id)}.`,
+          `input[${i}]`,
+          "invalid_value",
+        );
       }
       outputs.add(item.call_id);
     }
     if (item.type === "function_call" && typeof item.call_id === "string") calls.add(item.call_id);
-    if (Array.isArray(item.content) && model?.textOnly && item.content.some((part) => isRecord(part) && part.type === "input_image")) {
-      return openaiError(`The model '${model.slug}' does not support image inputs.`, `input[${i}].content`, "invalid_value");
+    if (
+      Array.isArray(item.content) &&
+      model?.textOnly &&
+      item.content.some((part) => isRecord(part) && part.type === "input_image")
+    ) {
+      return openaiError(
+        `The model '${model.slug}' does not support image inputs.`,
+        `input[${i}].content`,
+        "invalid_value",
+      );
     }
   }
-  for (const callId of calls) if (!outputs.has(callId)) return openaiError(`No tool output found for function call ${callId}.`, "input", "invalid_value");
+  for (const callId of calls)
+    if (!outputs.has(callId))
+      return openaiError(`No tool output found for function call ${callId}.`, "input", "invalid_value");
   return undefined;
 }
 
@@ -73,7 +108,8 @@ export function validateResponsesRequest(body: unknown, models: Map<string, Cata
   if (!Array.isArray(body.input)) return detail("Input must be a list");
   for (const field of UNSUPPORTED) if (field in body) return detail(`Unsupported parameter: ${field}`);
   const model = typeof body.model === "string" ? models.get(body.model) : undefined;
-  if (!model) return detail(`The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`);
+  if (!model)
+    return detail(`The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`);
   const toolProblem = checkTools(body.tools);
   if (toolProblem) return toolProblem;
   const inputProblem = checkInput(body.input, model);
@@ -81,13 +117,25 @@ export function validateResponsesRequest(body: unknown, models: Map<string, Cata
   if (isRecord(body.reasoning)) {
     const { effort, summary } = body.reasoning;
     if (effort !== undefined && !model.efforts.includes(String(effort))) {
-      return openaiError(`Unsupported value: '${String(effort)}' is not supported with the '${model.slug}' model.`, "reasoning.effort", "unsupported_value");
+      return openaiError(
+        `Unsupported value: '${String(effort)}' is not supported with the '${model.slug}' model.`,
+        "reasoning.effort",
+        "unsupported_value",
+      );
     }
     if (summary !== undefined && summary !== null && !["auto", "concise", "detailed"].includes(String(summary))) {
-      return openaiError(`Invalid value: '${String(summary)}'. Supported values are: 'auto', 'concise', and 'detailed'.`, "reasoning.summary", "invalid_value");
+      return openaiError(
+        `Invalid value: '${String(summary)}'. Supported values are: 'auto', 'concise', and 'detailed'.`,
+        "reasoning.summary",
+        "invalid_value",
+      );
     }
   }
-  if (isRecord(body.text) && body.text.verbosity !== undefined && !["low", "medium", "high"].includes(String(body.text.verbosity))) {
+  if (
+    isRecord(body.text) &&
+    body.text.verbosity !== undefined &&
+    !["low", "medium", "high"].includes(String(body.text.verbosity))
+  ) {
     return openaiError(`Unsupported value: '${String(body.text.verbosity)}'.`, "text.verbosity", "unsupported_value");
   }
   if (body.service_tier !== undefined && body.service_tier !== "priority") {

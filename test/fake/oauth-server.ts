@@ -64,14 +64,28 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
   let devicePolls = 0;
   let serial = 0;
 
-  const jwt = (claims: Record<string, unknown>) => `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}.${b64url("fake-signature")}`;
+  const jwt = (claims: Record<string, unknown>) =>
+    `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}.${b64url("fake-signature")}`;
 
   function issueTokens(): IssuedTokens {
     serial++;
     const now = Math.floor(Date.now() / 1000);
-    const auth = { chatgpt_account_id: accountId, chatgpt_user_id: "user-fake-1", chatgpt_plan_type: options.plan ?? "plus" };
-    const access = jwt({ exp: now + ttl, iat: now, jti: `${serial}-${randomBytes(6).toString("hex")}`, "https://api.openai.com/auth": auth });
-    const idToken = jwt({ exp: now + 3600, email: options.email ?? "dev@example.com", "https://api.openai.com/auth": auth });
+    const auth = {
+      chatgpt_account_id: accountId,
+      chatgpt_user_id: "user-fake-1",
+      chatgpt_plan_type: options.plan ?? "plus",
+    };
+    const access = jwt({
+      exp: now + ttl,
+      iat: now,
+      jti: `${serial}-${randomBytes(6).toString("hex")}`,
+      "https://api.openai.com/auth": auth,
+    });
+    const idToken = jwt({
+      exp: now + 3600,
+      email: options.email ?? "dev@example.com",
+      "https://api.openai.com/auth": auth,
+    });
     const refresh = `rt_fake_${serial}_${randomBytes(12).toString("hex")}`;
     validRefresh.add(refresh);
     accessTokens.push(access);
@@ -90,9 +104,13 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
       const entry = codes.get(params.code ?? "");
       if (!entry) return json(res, 400, { error: "invalid_grant", error_description: "unknown code" });
       codes.delete(params.code!);
-      const challenge = createHash("sha256").update(params.code_verifier ?? "").digest("base64url");
-      if (challenge !== entry.challenge) return json(res, 400, { error: "invalid_grant", error_description: "PKCE verification failed" });
-      if (params.redirect_uri !== entry.redirectUri) return json(res, 400, { error: "invalid_grant", error_description: "redirect_uri mismatch" });
+      const challenge = createHash("sha256")
+        .update(params.code_verifier ?? "")
+        .digest("base64url");
+      if (challenge !== entry.challenge)
+        return json(res, 400, { error: "invalid_grant", error_description: "PKCE verification failed" });
+      if (params.redirect_uri !== entry.redirectUri)
+        return json(res, 400, { error: "invalid_grant", error_description: "redirect_uri mismatch" });
       return json(res, 200, { ...issueTokens(), token_type: "Bearer", scope: "openid profile email offline_access" });
     }
     if (params.grant_type === "refresh_token") {
@@ -101,14 +119,20 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
       const failure = failNext;
       failNext = undefined;
       if (failure === "network") return res.socket?.destroy();
-      if (failure === "terminal") return json(res, 401, { error: "refresh_token_expired", error_description: "expired" });
-      if (typeof failure === "number") return json(res, failure, { error: { code: "server_error", message: "try later" } });
+      if (failure === "terminal")
+        return json(res, 401, { error: "refresh_token_expired", error_description: "expired" });
+      if (typeof failure === "number")
+        return json(res, failure, { error: { code: "server_error", message: "try later" } });
       const token = params.refresh_token ?? "";
       if (usedRefresh.has(token)) {
         reusedCount++;
-        return json(res, 401, { error: "refresh_token_reused", error_description: "Your refresh token has already been used to generate a new access token." });
+        return json(res, 401, {
+          error: "refresh_token_reused",
+          error_description: "Your refresh token has already been used to generate a new access token.",
+        });
       }
-      if (!validRefresh.has(token)) return json(res, 401, { error: "invalid_grant", error_description: "unknown refresh token" });
+      if (!validRefresh.has(token))
+        return json(res, 401, { error: "invalid_grant", error_description: "unknown refresh token" });
       validRefresh.delete(token);
       usedRefresh.add(token);
       return json(res, 200, { ...issueTokens(), token_type: "Bearer" });
@@ -143,8 +167,15 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
             return undefined;
           }
         })();
-        const allowed = redirectUrl && redirectUrl.hostname === "localhost" && redirectUrl.pathname === "/auth/callback";
-        if (q.get("client_id") !== CLIENT_ID || !allowed || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge") || !q.get("state")) {
+        const allowed =
+          redirectUrl && redirectUrl.hostname === "localhost" && redirectUrl.pathname === "/auth/callback";
+        if (
+          q.get("client_id") !== CLIENT_ID ||
+          !allowed ||
+          q.get("code_challenge_method") !== "S256" ||
+          !q.get("code_challenge") ||
+          !q.get("state")
+        ) {
           return json(res, 400, { error: "invalid_request" });
         }
         if (q.get("scope") !== "openid profile email offline_access") return json(res, 400, { error: "invalid_scope" });

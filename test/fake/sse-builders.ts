@@ -1,7 +1,7 @@
 /**
- * Builds upstream event streams in the shapes of ../shared/fixtures: the same
+ * Builds upstream event streams in the shapes of test/fixtures: the same
  * event names, fields, key order and framing the Codex backend sends
- * (PROTOCOL §5): `event: <type>\ndata: <json>\n\n`, the JSON repeating `type`
+ * (docs/protocol.md §5): `event: <type>\ndata: <json>\n\n`, the JSON repeating `type`
  * followed by `sequence_number`, no `[DONE]`.
  *
  * Everything is built as strings up front, so that a 2,000-delta answer costs
@@ -40,11 +40,28 @@ export function alnumId(prefix: string, length: number): string {
 export const newCallId = (): string => alnumId("call_", 24);
 
 function encryptedBlob(): string {
-  return "gAAAAAB" + randomBytes(72).toString("base64url");
+  return `gAAAAAB${randomBytes(72).toString("base64url")}`;
 }
 
 // The backend pads deltas with a random `obfuscation` string; parsers ignore it.
-const OBFUSCATION = ["q3Zk", "T8", "uVn0aX", "9L", "Zq1", "xK2pW7", "m", "R4tY", "bN8", "Hs0QjE1", "p", "Wd", "c7Vf", "Lr9", "eY3uI", "A"];
+const OBFUSCATION = [
+  "q3Zk",
+  "T8",
+  "uVn0aX",
+  "9L",
+  "Zq1",
+  "xK2pW7",
+  "m",
+  "R4tY",
+  "bN8",
+  "Hs0QjE1",
+  "p",
+  "Wd",
+  "c7Vf",
+  "Lr9",
+  "eY3uI",
+  "A",
+];
 
 // ---------------------------------------------------------------------------
 // text splitting
@@ -108,14 +125,21 @@ export function shellFor(body: Json, options: { model?: string; defaultEffort?: 
       summary: typeof reasoning.summary === "string" ? reasoning.summary : null,
     },
     serviceTier: typeof body.service_tier === "string" ? body.service_tier : "auto",
-    text: { format: isRecord(text.format) ? text.format : { type: "text" }, verbosity: typeof text.verbosity === "string" ? text.verbosity : "medium" },
+    text: {
+      format: isRecord(text.format) ? text.format : { type: "text" },
+      verbosity: typeof text.verbosity === "string" ? text.verbosity : "medium",
+    },
     toolChoice: body.tool_choice ?? "auto",
     tools: Array.isArray(body.tools) ? body.tools : [],
   };
 }
 
 /** A `response` object in the fixtures' key order. `output` stays empty (store=false). */
-export function responseObject(shell: ResponseShell, status: string, extra: { error?: Json | null; incomplete_details?: Json | null; usage?: Json | null } = {}): Json {
+export function responseObject(
+  shell: ResponseShell,
+  status: string,
+  extra: { error?: Json | null; incomplete_details?: Json | null; usage?: Json | null } = {},
+): Json {
   return {
     id: shell.id,
     object: "response",
@@ -157,7 +181,12 @@ export function usageObject(usage: Usage): Json {
 }
 
 /** Rough token counts (about 4 characters a token), overridable field by field. */
-export function estimateUsage(requestBytes: number, outputChars: number, reasoningChars: number, override: Partial<Usage> = {}): Usage {
+export function estimateUsage(
+  requestBytes: number,
+  outputChars: number,
+  reasoningChars: number,
+  override: Partial<Usage> = {},
+): Usage {
   const reasoning = override.reasoning_tokens ?? 12 + Math.ceil(reasoningChars / 4);
   return {
     input_tokens: override.input_tokens ?? Math.max(1, Math.ceil(requestBytes / 4)),
@@ -197,19 +226,33 @@ export class EventFramer {
 
 export function startFrames(f: EventFramer, shell: ResponseShell, inProgress = true): string[] {
   const frames = [f.frame({ type: "response.created", response: responseObject(shell, "in_progress") })];
-  if (inProgress) frames.push(f.frame({ type: "response.in_progress", response: responseObject(shell, "in_progress") }));
+  if (inProgress)
+    frames.push(f.frame({ type: "response.in_progress", response: responseObject(shell, "in_progress") }));
   return frames;
 }
 
 /** The reasoning item at `outputIndex`, with summary paragraphs streamed when given. */
-export function reasoningFrames(f: EventFramer, outputIndex: number, summary: string[] | undefined, encrypted: boolean): string[] {
+export function reasoningFrames(
+  f: EventFramer,
+  outputIndex: number,
+  summary: string[] | undefined,
+  encrypted: boolean,
+): string[] {
   const id = hexId("rs_");
   const blob = encrypted ? { encrypted_content: encryptedBlob() } : {};
   const paragraphs = summary ?? [];
-  const frames = [f.frame({ type: "response.output_item.added", output_index: outputIndex, item: { id, type: "reasoning", ...blob, summary: [] } })];
+  const frames = [
+    f.frame({
+      type: "response.output_item.added",
+      output_index: outputIndex,
+      item: { id, type: "reasoning", ...blob, summary: [] },
+    }),
+  ];
   paragraphs.forEach((text, summaryIndex) => {
     const at = { item_id: id, output_index: outputIndex, summary_index: summaryIndex };
-    frames.push(f.frame({ type: "response.reasoning_summary_part.added", ...at, part: { type: "summary_text", text: "" } }));
+    frames.push(
+      f.frame({ type: "response.reasoning_summary_part.added", ...at, part: { type: "summary_text", text: "" } }),
+    );
     for (const delta of splitText(text, 3)) {
       frames.push(f.frame({ type: "response.reasoning_summary_text.delta", ...at, delta, obfuscation: "Zq1" }));
     }
@@ -245,8 +288,18 @@ export function messageFrames(
   const text = pieces.join("");
   const emptyPart = { type: "output_text", annotations: [], logprobs: [], text: "" };
   const head = [
-    f.frame({ type: "response.output_item.added", output_index: outputIndex, item: { id, type: "message", status: "in_progress", content: [], phase, role: "assistant" } }),
-    f.frame({ type: "response.content_part.added", item_id: id, output_index: outputIndex, content_index: 0, part: emptyPart }),
+    f.frame({
+      type: "response.output_item.added",
+      output_index: outputIndex,
+      item: { id, type: "message", status: "in_progress", content: [], phase, role: "assistant" },
+    }),
+    f.frame({
+      type: "response.content_part.added",
+      item_id: id,
+      output_index: outputIndex,
+      content_index: 0,
+      part: emptyPart,
+    }),
   ];
   const limit = Math.min(pieces.length, options.deltaLimit ?? pieces.length);
   const deltas = new Array<string>(limit);
@@ -254,7 +307,14 @@ export function messageFrames(
   if (limit < pieces.length) return { head, deltas, tail: [] };
   const part = { ...emptyPart, text };
   const tail = [
-    f.frame({ type: "response.output_text.done", item_id: id, output_index: outputIndex, content_index: 0, text, logprobs: [] }),
+    f.frame({
+      type: "response.output_text.done",
+      item_id: id,
+      output_index: outputIndex,
+      content_index: 0,
+      text,
+      logprobs: [],
+    }),
     f.frame({ type: "response.content_part.done", item_id: id, output_index: outputIndex, content_index: 0, part }),
     f.frame({
       type: "response.output_item.done",
@@ -265,25 +325,64 @@ export function messageFrames(
   return { head, deltas, tail };
 }
 
-export function functionCallFrames(f: EventFramer, outputIndex: number, call: { name: string; arguments: string; callId?: string }, argumentDeltas: number): string[] {
+export function functionCallFrames(
+  f: EventFramer,
+  outputIndex: number,
+  call: { name: string; arguments: string; callId?: string },
+  argumentDeltas: number,
+): string[] {
   const id = hexId("fc_");
-  const item = { id, type: "function_call", status: "in_progress", arguments: "", call_id: call.callId ?? newCallId(), name: call.name };
+  const item = {
+    id,
+    type: "function_call",
+    status: "in_progress",
+    arguments: "",
+    call_id: call.callId ?? newCallId(),
+    name: call.name,
+  };
   const frames = [f.frame({ type: "response.output_item.added", output_index: outputIndex, item })];
   for (const delta of splitText(call.arguments, argumentDeltas)) {
-    frames.push(f.frame({ type: "response.function_call_arguments.delta", item_id: id, output_index: outputIndex, delta, obfuscation: "xxx" }));
+    frames.push(
+      f.frame({
+        type: "response.function_call_arguments.delta",
+        item_id: id,
+        output_index: outputIndex,
+        delta,
+        obfuscation: "xxx",
+      }),
+    );
   }
-  frames.push(f.frame({ type: "response.function_call_arguments.done", item_id: id, output_index: outputIndex, arguments: call.arguments }));
-  frames.push(f.frame({ type: "response.output_item.done", output_index: outputIndex, item: { ...item, status: "completed", arguments: call.arguments } }));
+  frames.push(
+    f.frame({
+      type: "response.function_call_arguments.done",
+      item_id: id,
+      output_index: outputIndex,
+      arguments: call.arguments,
+    }),
+  );
+  frames.push(
+    f.frame({
+      type: "response.output_item.done",
+      output_index: outputIndex,
+      item: { ...item, status: "completed", arguments: call.arguments },
+    }),
+  );
   return frames;
 }
 
 /** `response.completed` with an EMPTY `output`, as the real backend sends with store=false. */
 export function completedFrame(f: EventFramer, shell: ResponseShell, usage: Usage): string {
-  return f.frame({ type: "response.completed", response: responseObject(shell, "completed", { usage: usageObject(usage) }) });
+  return f.frame({
+    type: "response.completed",
+    response: responseObject(shell, "completed", { usage: usageObject(usage) }),
+  });
 }
 
 export function incompleteFrame(f: EventFramer, shell: ResponseShell, reason: string, usage: Usage): string {
-  return f.frame({ type: "response.incomplete", response: responseObject(shell, "incomplete", { incomplete_details: { reason }, usage: usageObject(usage) }) });
+  return f.frame({
+    type: "response.incomplete",
+    response: responseObject(shell, "incomplete", { incomplete_details: { reason }, usage: usageObject(usage) }),
+  });
 }
 
 export function failedFrame(f: EventFramer, shell: ResponseShell, code: string, message: string): string {

@@ -24,7 +24,11 @@ export function cliEnv(extra: Record<string, string | undefined>): NodeJS.Proces
   return env;
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 20_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 20_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -52,11 +56,18 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
  * Starts the CLI; with `terminal`, inside a pseudo-terminal made by util-linux
  * `script`, so that it sees a TTY on stdin and stdout (its output then has CRLF line ends).
  */
-export function startCli(args: string[], env: Record<string, string | undefined>, options: { terminal?: boolean } = {}): RunningCli {
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { terminal?: boolean } = {},
+): RunningCli {
   const command = [process.execPath, BIN, ...args];
   const child = options.terminal
     ? // A terminal size, or prompts wrap at every character of a 0-column terminal.
-      spawn("script", ["-qfec", `stty cols 120 rows 40; ${command.map(shellQuote).join(" ")}`, "/dev/null"], { env: cliEnv({ TERM: "dumb", ...env }), stdio: ["pipe", "pipe", "pipe"] })
+      spawn("script", ["-qfec", `stty cols 120 rows 40; ${command.map(shellQuote).join(" ")}`, "/dev/null"], {
+        env: cliEnv({ TERM: "dumb", ...env }),
+        stdio: ["pipe", "pipe", "pipe"],
+      })
     : spawn(command[0]!, command.slice(1), { env: cliEnv(env), stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   const listeners: Array<() => void> = [];
@@ -73,7 +84,10 @@ export function startCli(args: string[], env: Record<string, string | undefined>
     exited,
     waitFor: (pattern, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`)),
+          timeoutMs,
+        );
         const check = () => {
           const match = output.match(pattern);
           if (match) {

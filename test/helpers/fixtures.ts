@@ -1,9 +1,9 @@
-/** Reads ../shared/fixtures/*.sse into upstream events (the same reader the proxy uses). */
+/** Reads test/fixtures/*.sse into upstream events (the same reader the proxy uses). */
 import { readFileSync } from "node:fs";
 import type { UpstreamEvent } from "../../src/codex/events.js";
 import { parseEventData, UpstreamEventReader } from "../../src/codex/sse.js";
 
-export const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+export const FIXTURES = new URL("../fixtures/", import.meta.url);
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(name, FIXTURES), "utf8");

@@ -2,10 +2,10 @@
  * Starts the real server (`startServer`, the same code `serve` runs) on a
  * random 127.0.0.1 port against a fake backend, with captured logs.
  */
-import { loadConfig, type EnvRecord } from "../../src/config.js";
+import { loadConfig, type EnvRecord } from "../../src/core/config.js";
 import type { AuthProvider, CredentialStore, UpstreamAuth } from "../../src/credentials/types.js";
-import { startServer, type RunningServer } from "../../src/node.js";
-import { createLogger } from "../../src/server/logging.js";
+import { startServer, type RunningServer } from "../../src/node/server.js";
+import { createLogger } from "../../src/core/logging.js";
 
 /** Fixed credentials, no refresh: for tests of the HTTP surface rather than the token chain. */
 export class FixedAuth implements AuthProvider {
@@ -27,7 +27,12 @@ export interface TestProxy extends RunningServer {
   baseURL: string;
 }
 
-export async function startTestProxy(options: { codexBaseUrl: string; env?: EnvRecord; auth?: AuthProvider; store?: CredentialStore }): Promise<TestProxy> {
+export async function startTestProxy(options: {
+  codexBaseUrl: string;
+  env?: EnvRecord;
+  auth?: AuthProvider;
+  store?: CredentialStore;
+}): Promise<TestProxy> {
   const config = loadConfig({ CODEX_BASE_URL: options.codexBaseUrl, ...options.env });
   const logs: string[] = [];
   const logger = createLogger({ production: config.production, level: "debug", write: (line) => logs.push(line) });

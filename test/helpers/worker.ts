@@ -11,7 +11,11 @@ import { tempHome } from "./cli.js";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const WRANGLER = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
 
-export const QUIET_WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false" };
+export const QUIET_WRANGLER_ENV = {
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+};
 const WRANGLER_ENV = { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true", NO_COLOR: "1" };
 
 export async function freePort(): Promise<number> {
@@ -39,12 +43,32 @@ export interface StartOptions {
 export async function startLocalWorker(vars: Record<string, string>, options: StartOptions = {}): Promise<LocalWorker> {
   const [port, inspector] = [await freePort(), await freePort()];
   const persistDir = tempHome("wrangler-state-");
-  const args = ["--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--persist-to", persistDir];
+  const args = [
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspector),
+    "--show-interactive-dev-session=false",
+    "--persist-to",
+    persistDir,
+  ];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   // Own process group, so stop() ends npm, wrangler and workerd together (by this group's id only).
   const child: ChildProcess = options.viaNpmScript
-    ? spawn("npm", ["run", "--silent", "worker:dev", "--", ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true })
-    : spawn(process.execPath, [WRANGLER, "dev", "--local", ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    ? spawn("npm", ["run", "--silent", "worker:dev", "--", ...args], {
+        cwd: ROOT,
+        env: WRANGLER_ENV,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      })
+    : spawn(process.execPath, [WRANGLER, "dev", "--local", ...args], {
+        cwd: ROOT,
+        env: WRANGLER_ENV,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
@@ -90,7 +114,19 @@ export async function startLocalWorker(vars: Record<string, string>, options: St
 export async function readLocalKv(worker: LocalWorker, key: string): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [WRANGLER, "kv", "key", "get", key, "--binding", "CODEX_PROXY_KV", "--local", "--persist-to", worker.persistDir, "--text"],
+    [
+      WRANGLER,
+      "kv",
+      "key",
+      "get",
+      key,
+      "--binding",
+      "CODEX_PROXY_KV",
+      "--local",
+      "--persist-to",
+      worker.persistDir,
+      "--text",
+    ],
     { cwd: ROOT, env: WRANGLER_ENV },
   );
   return stdout.trim();

@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { jsonStringLiteral } from "../../src/codex/json-fields.js";
 import { parseEventData, UpstreamEventReader, type RawEvent } from "../../src/codex/sse.js";
-import type { ReasoningOutput } from "../../src/config.js";
+import type { ReasoningOutput } from "../../src/core/config.js";
 import { ChatRelay } from "../../src/server/routes/chat-completions.js";
 import { ChatStreamTranslator } from "../../src/translate/chat-response.js";
 import { FIXTURES, fixtureText } from "../helpers/fixtures.js";
@@ -22,7 +22,12 @@ async function rawEvents(text: string): Promise<RawEvent[]> {
 
 describe("jsonStringLiteral", () => {
   it("returns the raw literal, escapes included, or undefined", () => {
-    const data = JSON.stringify({ type: "response.output_text.delta", item_id: "msg_1", delta: 'say "hi"\\n\u00e9\n\t', logprobs: [] });
+    const data = JSON.stringify({
+      type: "response.output_text.delta",
+      item_id: "msg_1",
+      delta: 'say "hi"\\n\u00e9\n\t',
+      logprobs: [],
+    });
     const literal = jsonStringLiteral(data, "delta")!;
     expect(JSON.parse(literal)).toBe('say "hi"\\n\u00e9\n\t');
     expect(jsonStringLiteral(data, "item_id")).toBe('"msg_1"');
@@ -36,7 +41,14 @@ describe("fast path equals the full translator", () => {
   for (const mode of ["reasoning_content", "think-tags", "off"] as ReasoningOutput[]) {
     for (const file of files) {
       it(`${file} (${mode})`, async () => {
-        const options = { id: "chatcmpl-x", created: 1, model: "gpt-5.5", includeUsage: true, reasoningOutput: mode, toolNames: new Map<string, string>() };
+        const options = {
+          id: "chatcmpl-x",
+          created: 1,
+          model: "gpt-5.5",
+          includeUsage: true,
+          reasoningOutput: mode,
+          toolNames: new Map<string, string>(),
+        };
         const raws = await rawEvents(fixtureText(file));
         const relay = new ChatRelay(new ChatStreamTranslator(options));
         const fast = raws.map((r) => relay.onEvent(r)).join("") + relay.onEnd();

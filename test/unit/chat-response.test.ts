@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { UpstreamEvent } from "../../src/codex/events.js";
-import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions } from "../../src/translate/chat-response.js";
+import {
+  aggregateChatCompletion,
+  ChatStreamTranslator,
+  type ChatResponseOptions,
+} from "../../src/translate/chat-response.js";
 import { shortenToolName } from "../../src/translate/tool-names.js";
 import { chatDataLines, fixtureEvents, fixtureText } from "../helpers/fixtures.js";
 
@@ -20,7 +24,11 @@ function translate(events: UpstreamEvent[], options: Partial<ChatResponseOptions
   return out;
 }
 
-type Chunk = { choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null }>; usage?: Record<string, unknown>; error?: Record<string, unknown> };
+type Chunk = {
+  choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null }>;
+  usage?: Record<string, unknown>;
+  error?: Record<string, unknown>;
+};
 
 function chunks(sse: string): Chunk[] {
   return chatDataLines(sse).filter((d): d is Chunk => d !== "[DONE]");
@@ -76,7 +84,11 @@ describe("ChatStreamTranslator", () => {
     const out = chunks(translate(events));
     const calls = new Map<number, { id?: string; name?: string; args: string }>();
     for (const chunk of out) {
-      for (const call of (chunk.choices[0]?.delta.tool_calls as Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>) ?? []) {
+      for (const call of (chunk.choices[0]?.delta.tool_calls as Array<{
+        index: number;
+        id?: string;
+        function?: { name?: string; arguments?: string };
+      }>) ?? []) {
         const entry = calls.get(call.index) ?? { args: "" };
         if (call.id) entry.id = call.id;
         if (call.function?.name) entry.name = call.function.name;
@@ -84,10 +96,20 @@ describe("ChatStreamTranslator", () => {
         calls.set(call.index, entry);
       }
     }
-    const upstreamCalls = events.filter((e) => e.type === "response.output_item.done" && e.item?.type === "function_call").map((e) => e.item!);
+    const upstreamCalls = events
+      .filter((e) => e.type === "response.output_item.done" && e.item?.type === "function_call")
+      .map((e) => e.item!);
     expect([...calls.keys()]).toEqual([0, 1]);
-    expect(calls.get(0)).toEqual({ id: upstreamCalls[0]!.call_id, name: upstreamCalls[0]!.name, args: upstreamCalls[0]!.arguments });
-    expect(calls.get(1)).toEqual({ id: upstreamCalls[1]!.call_id, name: upstreamCalls[1]!.name, args: upstreamCalls[1]!.arguments });
+    expect(calls.get(0)).toEqual({
+      id: upstreamCalls[0]!.call_id,
+      name: upstreamCalls[0]!.name,
+      args: upstreamCalls[0]!.arguments,
+    });
+    expect(calls.get(1)).toEqual({
+      id: upstreamCalls[1]!.call_id,
+      name: upstreamCalls[1]!.name,
+      args: upstreamCalls[1]!.arguments,
+    });
     expect(contentOf(translate(events)).length).toBeGreaterThan(0);
     expect(out.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe("tool_calls");
   });
@@ -116,7 +138,10 @@ describe("ChatStreamTranslator", () => {
   it("maps response.incomplete to finish_reason length or content_filter", () => {
     const make = (reason: string): UpstreamEvent[] => [
       { type: "response.output_text.delta", delta: "par" },
-      { type: "response.incomplete", response: { incomplete_details: { reason }, usage: { input_tokens: 1, output_tokens: 2 } } },
+      {
+        type: "response.incomplete",
+        response: { incomplete_details: { reason }, usage: { input_tokens: 1, output_tokens: 2 } },
+      },
     ];
     expect(translate(make("max_output_tokens"))).toContain('"finish_reason":"length"');
     expect(translate(make("content_filter"))).toContain('"finish_reason":"content_filter"');
@@ -128,12 +153,18 @@ describe("ChatStreamTranslator", () => {
     expect(short.length).toBeLessThanOrEqual(64);
     const out = translate(
       [
-        { type: "response.output_item.done", output_index: 0, item: { id: "fc_1", type: "function_call", call_id: "call_1", name: short, arguments: '{"a":1}' } },
+        {
+          type: "response.output_item.done",
+          output_index: 0,
+          item: { id: "fc_1", type: "function_call", call_id: "call_1", name: short, arguments: '{"a":1}' },
+        },
         { type: "response.completed", response: { usage: { input_tokens: 1, output_tokens: 1 } } },
       ],
       { toolNames: new Map([[short, long]]) },
     );
-    const call = (chunks(out)[1]!.choices[0]!.delta.tool_calls as Array<{ function: { name: string; arguments: string } }>)[0]!;
+    const call = (
+      chunks(out)[1]!.choices[0]!.delta.tool_calls as Array<{ function: { name: string; arguments: string } }>
+    )[0]!;
     expect(call.function).toEqual({ name: long, arguments: '{"a":1}' });
   });
 
@@ -146,28 +177,48 @@ describe("ChatStreamTranslator", () => {
 describe("aggregateChatCompletion", () => {
   it("builds a chat.completion from a text answer", async () => {
     const events = await fixtureEvents("text-answer.sse");
-    const completion = aggregateChatCompletion(events, base) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }>; usage: Record<string, number> };
-    expect(completion.choices[0]!.message.content).toBe(events.find((e) => e.type === "response.output_text.done")!.text);
+    const completion = aggregateChatCompletion(events, base) as {
+      choices: Array<{ message: Record<string, unknown>; finish_reason: string }>;
+      usage: Record<string, number>;
+    };
+    expect(completion.choices[0]!.message.content).toBe(
+      events.find((e) => e.type === "response.output_text.done")!.text,
+    );
     expect(completion.choices[0]!.finish_reason).toBe("stop");
     expect(completion.usage.total_tokens).toBeGreaterThan(0);
   });
 
   it("returns content null and tool_calls for a tool-only turn", async () => {
-    const completion = aggregateChatCompletion(await fixtureEvents("function-call.sse"), base) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
+    const completion = aggregateChatCompletion(await fixtureEvents("function-call.sse"), base) as {
+      choices: Array<{ message: Record<string, unknown>; finish_reason: string }>;
+    };
     expect(completion.choices[0]!.message.content).toBeNull();
     expect(completion.choices[0]!.message.tool_calls).toEqual([
-      { id: "call_Qm3vT8xYp2LkR7nD5sWe1HcZ", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris","unit":"c"}' } },
+      {
+        id: "call_Qm3vT8xYp2LkR7nD5sWe1HcZ",
+        type: "function",
+        function: { name: "get_weather", arguments: '{"city":"Paris","unit":"c"}' },
+      },
     ]);
     expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
   it("carries reasoning_content", async () => {
-    const completion = aggregateChatCompletion(await fixtureEvents("reasoning-then-text.sse"), base) as { choices: Array<{ message: Record<string, unknown> }> };
+    const completion = aggregateChatCompletion(await fixtureEvents("reasoning-then-text.sse"), base) as {
+      choices: Array<{ message: Record<string, unknown> }>;
+    };
     expect(String(completion.choices[0]!.message.reasoning_content)).toContain("\n\n");
   });
 
   it("throws the mapped error for failures and for a stream without a terminal event", async () => {
-    expect(() => aggregateChatCompletion([{ type: "response.failed", response: { error: { code: "context_length_exceeded", message: "too long" } } }], base)).toThrowError(/too long/);
-    expect(() => aggregateChatCompletion([{ type: "response.output_text.delta", delta: "x" }], base)).toThrowError(/before the response completed/);
+    expect(() =>
+      aggregateChatCompletion(
+        [{ type: "response.failed", response: { error: { code: "context_length_exceeded", message: "too long" } } }],
+        base,
+      ),
+    ).toThrowError(/too long/);
+    expect(() => aggregateChatCompletion([{ type: "response.output_text.delta", delta: "x" }], base)).toThrowError(
+      /before the response completed/,
+    );
   });
 });

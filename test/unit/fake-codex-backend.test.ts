@@ -1,6 +1,6 @@
 /**
  * The fake Codex backend itself, through real HTTP: the rest of the suite and
- * the benchmark trust it to behave like PROTOCOL §4.4/§5 says.
+ * the benchmark trust it to behave like docs/protocol.md §4.4/§5 says.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-back
 interface SseEvent {
   event: string;
   // Parsed event JSON of varying shape; the assertions index into it.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of unknown shape that tests index into freely
   data: any;
 }
 
@@ -26,7 +26,11 @@ function parseSse(text: string): SseEvent[] {
 }
 
 let backend: FakeCodexBackend;
-const AUTH = { authorization: "Bearer good-token", "chatgpt-account-id": "acct_123", "content-type": "application/json" };
+const AUTH = {
+  authorization: "Bearer good-token",
+  "chatgpt-account-id": "acct_123",
+  "content-type": "application/json",
+};
 
 function validBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -42,7 +46,12 @@ function validBody(extra: Record<string, unknown> = {}): Record<string, unknown>
 }
 
 function post(body: unknown, headers: Record<string, string> = AUTH, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${backend.url}/responses`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body), signal });
+  return fetch(`${backend.url}/responses`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal,
+  });
 }
 
 async function stream(body: unknown = validBody()): Promise<SseEvent[]> {
@@ -74,7 +83,9 @@ describe("a valid request", () => {
     expect(res.headers.get("x-codex-secondary-window-minutes")).toBe("10080");
     const text = await res.text();
     expect(text).not.toContain("[DONE]");
-    expect(text.startsWith("event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,")).toBe(true);
+    expect(text.startsWith('event: response.created\ndata: {"type":"response.created","sequence_number":0,')).toBe(
+      true,
+    );
     const events = parseSse(text);
     expectWellFormed(events);
     expect(events.map((e) => e.event)).toEqual([
@@ -91,7 +102,13 @@ describe("a valid request", () => {
       "response.completed",
     ]);
     const [created] = events;
-    expect(created!.data.response).toMatchObject({ object: "response", status: "in_progress", model: "gpt-5.5", store: false, instructions: "You are a helpful assistant." });
+    expect(created!.data.response).toMatchObject({
+      object: "response",
+      status: "in_progress",
+      model: "gpt-5.5",
+      store: false,
+      instructions: "You are a helpful assistant.",
+    });
     expect(created!.data.response.id).toMatch(/^resp_[0-9a-f]{32}$/);
 
     const reasoning = events[2]!.data;
@@ -102,7 +119,12 @@ describe("a valid request", () => {
 
     const message = events[4]!.data;
     expect(message.output_index).toBe(1);
-    expect(message.item).toMatchObject({ type: "message", role: "assistant", status: "in_progress", phase: "final_answer" });
+    expect(message.item).toMatchObject({
+      type: "message",
+      role: "assistant",
+      status: "in_progress",
+      phase: "final_answer",
+    });
     const deltas = events.filter((e) => e.event === "response.output_text.delta");
     expect(deltas.every((d) => d.data.item_id === message.item.id && d.data.output_index === 1)).toBe(true);
     const joined = deltas.map((d) => d.data.delta).join("");
@@ -112,25 +134,49 @@ describe("a valid request", () => {
     const completed = events.at(-1)!.data.response;
     expect(completed.status).toBe("completed");
     expect(completed.output).toEqual([]);
-    expect(completed.usage).toMatchObject({ input_tokens: expect.any(Number), input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: expect.any(Number) } });
+    expect(completed.usage).toMatchObject({
+      input_tokens: expect.any(Number),
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: expect.any(Number) },
+    });
     expect(completed.usage.total_tokens).toBe(completed.usage.input_tokens + completed.usage.output_tokens);
   });
 
   it("omits encrypted_content when not included, streams summary paragraphs, honours usage and deltaCount", async () => {
-    backend.enqueue({ kind: "text", text: "Bonjour à tous 👋 !", reasoningSummary: ["**Plan**\n\nSay hi.", "**Check**\n\nDone."], deltaCount: 19, usage: { input_tokens: 30, cached_tokens: 20, output_tokens: 5, reasoning_tokens: 2 } });
+    backend.enqueue({
+      kind: "text",
+      text: "Bonjour à tous 👋 !",
+      reasoningSummary: ["**Plan**\n\nSay hi.", "**Check**\n\nDone."],
+      deltaCount: 19,
+      usage: { input_tokens: 30, cached_tokens: 20, output_tokens: 5, reasoning_tokens: 2 },
+    });
     const events = await stream(validBody({ include: undefined }));
     expectWellFormed(events);
     expect(events[2]!.data.item.encrypted_content).toBeUndefined();
-    const parts = events.filter((e) => e.event === "response.reasoning_summary_part.added").map((e) => e.data.summary_index);
+    const parts = events
+      .filter((e) => e.event === "response.reasoning_summary_part.added")
+      .map((e) => e.data.summary_index);
     expect(parts).toEqual([0, 1]);
-    const summary0 = events.filter((e) => e.event === "response.reasoning_summary_text.delta" && e.data.summary_index === 0).map((e) => e.data.delta).join("");
+    const summary0 = events
+      .filter((e) => e.event === "response.reasoning_summary_text.delta" && e.data.summary_index === 0)
+      .map((e) => e.data.delta)
+      .join("");
     expect(summary0).toBe("**Plan**\n\nSay hi.");
     const reasoningDone = events.find((e) => e.event === "response.output_item.done" && e.data.output_index === 0)!;
-    expect(reasoningDone.data.item.summary).toEqual([{ type: "summary_text", text: "**Plan**\n\nSay hi." }, { type: "summary_text", text: "**Check**\n\nDone." }]);
+    expect(reasoningDone.data.item.summary).toEqual([
+      { type: "summary_text", text: "**Plan**\n\nSay hi." },
+      { type: "summary_text", text: "**Check**\n\nDone." },
+    ]);
     const deltas = events.filter((e) => e.event === "response.output_text.delta").map((e) => e.data.delta as string);
     expect(deltas).toHaveLength(18); // 18 code points: the emoji stays whole
     expect(deltas.join("")).toBe("Bonjour à tous 👋 !");
-    expect(events.at(-1)!.data.response.usage).toEqual({ input_tokens: 30, input_tokens_details: { cached_tokens: 20 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 35 });
+    expect(events.at(-1)!.data.response.usage).toEqual({
+      input_tokens: 30,
+      input_tokens_details: { cached_tokens: 20 },
+      output_tokens: 5,
+      output_tokens_details: { reasoning_tokens: 2 },
+      total_tokens: 35,
+    });
   });
 
   it("echoes the scenario model and writes 2,000 deltas quickly", async () => {
@@ -159,13 +205,29 @@ describe("a valid request", () => {
     });
     const events = await stream();
     expectWellFormed(events);
-    const added = events.filter((e) => e.event === "response.output_item.added").map((e) => [e.data.output_index, e.data.item.type, e.data.item.phase]);
-    expect(added).toEqual([[0, "reasoning", undefined], [1, "message", "commentary"], [2, "function_call", undefined], [3, "function_call", undefined]]);
-    const calls = events.filter((e) => e.event === "response.output_item.added" && e.data.item.type === "function_call").map((e) => e.data.item);
-    expect(calls[0]).toMatchObject({ call_id: "call_fixed", name: "get_weather", arguments: "", status: "in_progress" });
+    const added = events
+      .filter((e) => e.event === "response.output_item.added")
+      .map((e) => [e.data.output_index, e.data.item.type, e.data.item.phase]);
+    expect(added).toEqual([
+      [0, "reasoning", undefined],
+      [1, "message", "commentary"],
+      [2, "function_call", undefined],
+      [3, "function_call", undefined],
+    ]);
+    const calls = events
+      .filter((e) => e.event === "response.output_item.added" && e.data.item.type === "function_call")
+      .map((e) => e.data.item);
+    expect(calls[0]).toMatchObject({
+      call_id: "call_fixed",
+      name: "get_weather",
+      arguments: "",
+      status: "in_progress",
+    });
     expect(calls[1].call_id).toMatch(/^call_[A-Za-z0-9]{24}$/);
     expect(calls[1].id).toMatch(/^fc_[0-9a-f]+$/);
-    const args = events.filter((e) => e.event === "response.function_call_arguments.delta" && e.data.item_id === calls[0].id);
+    const args = events.filter(
+      (e) => e.event === "response.function_call_arguments.delta" && e.data.item_id === calls[0].id,
+    );
     expect(args).toHaveLength(4);
     expect(args.map((e) => e.data.delta).join("")).toBe('{"city":"Tokyo"}');
     const done = events.filter((e) => e.event === "response.output_item.done" && e.data.item.type === "function_call");
@@ -175,37 +237,64 @@ describe("a valid request", () => {
 
   it("serves the failure scenarios in the fixtures' shapes", async () => {
     backend.enqueue(
-      { kind: "failed", code: "context_length_exceeded", message: "Your input exceeds the context window of this model." },
+      {
+        kind: "failed",
+        code: "context_length_exceeded",
+        message: "Your input exceeds the context window of this model.",
+      },
       { kind: "error_event", code: "rate_limit_exceeded", message: "Please try again in 2.4s." },
       { kind: "incomplete", reason: "max_output_tokens", text: "Partial" },
-      { kind: "raw", sse: readFileSync(new URL("../../../shared/fixtures/function-call.sse", import.meta.url), "utf8") },
+      { kind: "raw", sse: readFileSync(new URL("../fixtures/function-call.sse", import.meta.url), "utf8") },
     );
     const failed = await stream();
     expect(failed.map((e) => e.event)).toEqual(["response.created", "response.in_progress", "response.failed"]);
-    expect(failed[2]!.data.response).toMatchObject({ status: "failed", error: { code: "context_length_exceeded" }, usage: null });
+    expect(failed[2]!.data.response).toMatchObject({
+      status: "failed",
+      error: { code: "context_length_exceeded" },
+      usage: null,
+    });
 
     const error = await stream();
     expect(error.map((e) => e.event)).toEqual(["response.created", "error"]);
-    expect(error[1]!.data).toMatchObject({ code: "rate_limit_exceeded", message: "Please try again in 2.4s.", param: null });
+    expect(error[1]!.data).toMatchObject({
+      code: "rate_limit_exceeded",
+      message: "Please try again in 2.4s.",
+      param: null,
+    });
 
     const incomplete = await stream();
     expectWellFormed(incomplete);
-    expect(incomplete.at(-1)!.data.response).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" } });
+    expect(incomplete.at(-1)!.data.response).toMatchObject({
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+    });
 
     const raw = await stream();
     expect(raw.at(-1)!.data.response.output).toEqual([]);
-    expect(raw.find((e) => e.event === "response.output_item.added" && e.data.item.type === "function_call")!.data.item.call_id).toBe("call_Qm3vT8xYp2LkR7nD5sWe1HcZ");
+    expect(
+      raw.find((e) => e.event === "response.output_item.added" && e.data.item.type === "function_call")!.data.item
+        .call_id,
+    ).toBe("call_Qm3vT8xYp2LkR7nD5sWe1HcZ");
   });
 
   it("answers an http scenario as it is, before looking at the request", async () => {
-    backend.enqueue({ kind: "http", status: 429, body: '{"error":{"type":"usage_limit_reached","resets_in_seconds":60}}' });
+    backend.enqueue({
+      kind: "http",
+      status: 429,
+      body: '{"error":{"type":"usage_limit_reached","resets_in_seconds":60}}',
+    });
     const res = await post({ not: "even valid" });
     expect(res.status).toBe(429);
     expect(res.headers.get("content-type")).toBe("application/json");
     expect(res.headers.get("x-codex-active-limit")).toBe("codex");
     expect((await res.json()).error.type).toBe("usage_limit_reached");
 
-    backend.enqueue({ kind: "http", status: 403, body: "<html>Just a moment...</html>", headers: { "content-type": "text/html" } });
+    backend.enqueue({
+      kind: "http",
+      status: 403,
+      body: "<html>Just a moment...</html>",
+      headers: { "content-type": "text/html" },
+    });
     const blocked = await post(validBody());
     expect(blocked.status).toBe(403);
     expect(blocked.headers.get("content-type")).toBe("text/html");
@@ -213,7 +302,7 @@ describe("a valid request", () => {
   });
 });
 
-describe("request validation (PROTOCOL §4.4)", () => {
+describe("request validation (docs/protocol.md §4.4)", () => {
   const user = (text: string) => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
   const cases: Array<[string, unknown, unknown]> = [
     ["stream missing", validBody({ stream: undefined }), { detail: "Stream must be set to true" }],
@@ -222,35 +311,116 @@ describe("request validation (PROTOCOL §4.4)", () => {
     ["instructions missing", validBody({ instructions: undefined }), { detail: "Instructions are required" }],
     ["instructions not a string", validBody({ instructions: ["x"] }), { detail: "Instructions are required" }],
     ["input a string", validBody({ input: "hello" }), { detail: "Input must be a list" }],
-    ["system message", validBody({ input: [{ type: "message", role: "system", content: "x" }, user("hi")] }), { detail: "System messages are not allowed" }],
-    ...["max_output_tokens", "max_completion_tokens", "max_tokens", "temperature", "top_p", "user", "truncation", "stream_options", "prompt_cache_retention", "safety_identifier", "previous_response_id", "n", "presence_penalty", "frequency_penalty", "seed", "logprobs", "metadata"].map(
-      (name): [string, unknown, unknown] => [name, validBody({ [name]: name === "user" ? "u" : 1 }), { detail: `Unsupported parameter: ${name}` }],
-    ),
+    [
+      "system message",
+      validBody({ input: [{ type: "message", role: "system", content: "x" }, user("hi")] }),
+      { detail: "System messages are not allowed" },
+    ],
+    ...[
+      "max_output_tokens",
+      "max_completion_tokens",
+      "max_tokens",
+      "temperature",
+      "top_p",
+      "user",
+      "truncation",
+      "stream_options",
+      "prompt_cache_retention",
+      "safety_identifier",
+      "previous_response_id",
+      "n",
+      "presence_penalty",
+      "frequency_penalty",
+      "seed",
+      "logprobs",
+      "metadata",
+    ].map((name): [string, unknown, unknown] => [
+      name,
+      validBody({ [name]: name === "user" ? "u" : 1 }),
+      { detail: `Unsupported parameter: ${name}` },
+    ]),
     [
       "chat-style tool",
-      validBody({ tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }] }),
-      { error: { message: "Missing required parameter: 'tools[0].name'.", type: "invalid_request_error", param: "tools[0].name", code: "missing_required_parameter" } },
+      validBody({
+        tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: {} } } }],
+      }),
+      {
+        error: {
+          message: "Missing required parameter: 'tools[0].name'.",
+          type: "invalid_request_error",
+          param: "tools[0].name",
+          code: "missing_required_parameter",
+        },
+      },
     ],
-    ["tool name > 64", validBody({ tools: [{ type: "function", name: "a".repeat(65), parameters: { type: "object", properties: {} } }] }), { error: { param: "tools[0].name", code: "invalid_value" } }],
+    [
+      "tool name > 64",
+      validBody({
+        tools: [{ type: "function", name: "a".repeat(65), parameters: { type: "object", properties: {} } }],
+      }),
+      { error: { param: "tools[0].name", code: "invalid_value" } },
+    ],
     [
       "function_call without output",
       validBody({ input: [user("x"), { type: "function_call", call_id: "call_abc", name: "f", arguments: "{}" }] }),
       { error: { message: "No tool output found for function call call_abc." } },
     ],
-    ["function_call_output without call", validBody({ input: [user("x"), { type: "function_call_output", call_id: "call_zzz", output: "1" }] }), { error: { type: "invalid_request_error" } }],
-    ["unknown model", validBody({ model: "gpt-5" }), { detail: "The 'gpt-5' model is not supported when using Codex with a ChatGPT account." }],
-    ["effort not supported", validBody({ reasoning: { effort: "minimal" } }), { error: { param: "reasoning.effort", code: "unsupported_value" } }],
-    ["effort of another model", validBody({ model: "gpt-5.5", reasoning: { effort: "ultra" } }), { error: { param: "reasoning.effort" } }],
-    ["summary brief", validBody({ reasoning: { effort: "low", summary: "brief" } }), { error: { param: "reasoning.summary" } }],
-    ["verbosity", validBody({ text: { verbosity: "extreme" } }), { error: { param: "text.verbosity", code: "unsupported_value" } }],
+    [
+      "function_call_output without call",
+      validBody({ input: [user("x"), { type: "function_call_output", call_id: "call_zzz", output: "1" }] }),
+      { error: { type: "invalid_request_error" } },
+    ],
+    [
+      "unknown model",
+      validBody({ model: "gpt-5" }),
+      { detail: "The 'gpt-5' model is not supported when using Codex with a ChatGPT account." },
+    ],
+    [
+      "effort not supported",
+      validBody({ reasoning: { effort: "minimal" } }),
+      { error: { param: "reasoning.effort", code: "unsupported_value" } },
+    ],
+    [
+      "effort of another model",
+      validBody({ model: "gpt-5.5", reasoning: { effort: "ultra" } }),
+      { error: { param: "reasoning.effort" } },
+    ],
+    [
+      "summary brief",
+      validBody({ reasoning: { effort: "low", summary: "brief" } }),
+      { error: { param: "reasoning.summary" } },
+    ],
+    [
+      "verbosity",
+      validBody({ text: { verbosity: "extreme" } }),
+      { error: { param: "text.verbosity", code: "unsupported_value" } },
+    ],
     [
       "image on a text-only model",
-      validBody({ model: "gpt-5.3-codex-spark", reasoning: undefined, input: [{ type: "message", role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] }),
+      validBody({
+        model: "gpt-5.3-codex-spark",
+        reasoning: undefined,
+        input: [
+          {
+            type: "message",
+            role: "user",
+            content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }],
+          },
+        ],
+      }),
       { error: { type: "invalid_request_error" } },
     ],
     ["service_tier flex", validBody({ service_tier: "flex" }), { error: { param: "service_tier" } }],
-    ["item id > 64", validBody({ input: [{ ...user("x"), id: `msg_${"a".repeat(61)}` }] }), { error: { param: "input[0].id" } }],
-    ["reasoning item last", validBody({ input: [user("x"), { type: "reasoning", id: "rs_1", summary: [] }] }), { error: { message: "Item 'rs_1' of type 'reasoning' was provided without its required following item." } }],
+    [
+      "item id > 64",
+      validBody({ input: [{ ...user("x"), id: `msg_${"a".repeat(61)}` }] }),
+      { error: { param: "input[0].id" } },
+    ],
+    [
+      "reasoning item last",
+      validBody({ input: [user("x"), { type: "reasoning", id: "rs_1", summary: [] }] }),
+      { error: { message: "Item 'rs_1' of type 'reasoning' was provided without its required following item." } },
+    ],
   ];
 
   it.each(cases)("rejects %s with a 400 and the backend's message", async (_name, body, expected) => {
@@ -271,7 +441,14 @@ describe("request validation (PROTOCOL §4.4)", () => {
         service_tier: "priority",
         tools: [{ type: "function", name: "f", parameters: { type: "object", properties: {} } }],
         input: [
-          { type: "message", role: "user", content: [{ type: "input_text", text: "look" }, { type: "input_image", image_url: "data:image/png;base64,AAAA" }] },
+          {
+            type: "message",
+            role: "user",
+            content: [
+              { type: "input_text", text: "look" },
+              { type: "input_image", image_url: "data:image/png;base64,AAAA" },
+            ],
+          },
           { type: "reasoning", id: "rs_1", summary: [], encrypted_content: "gAAA" },
           { type: "function_call", call_id: "call_1", name: "f", arguments: "{}" },
           { type: "function_call_output", call_id: "call_1", output: "42" },
@@ -280,8 +457,17 @@ describe("request validation (PROTOCOL §4.4)", () => {
     );
     expect(res.status).toBe(200);
     const events = parseSse(await res.text());
-    expect(events[0]!.data.response).toMatchObject({ model: "gpt-5.6-sol", reasoning: { effort: "ultra", summary: "detailed" }, service_tier: "priority" });
-    expect(events.filter((e) => e.event === "response.output_text.delta").map((e) => e.data.delta).join("")).toBe("Echo: look");
+    expect(events[0]!.data.response).toMatchObject({
+      model: "gpt-5.6-sol",
+      reasoning: { effort: "ultra", summary: "detailed" },
+      service_tier: "priority",
+    });
+    expect(
+      events
+        .filter((e) => e.event === "response.output_text.delta")
+        .map((e) => e.data.delta)
+        .join(""),
+    ).toBe("Echo: look");
   });
 
   it("rejects a body that is not JSON and a missing account id", async () => {
@@ -310,7 +496,11 @@ describe("auth", () => {
     const strict = await startFakeCodexBackend({ acceptedTokens: ["t1"] });
     try {
       const call = (token: string) =>
-        fetch(`${strict.url}/responses`, { method: "POST", headers: { ...AUTH, authorization: `Bearer ${token}` }, body: JSON.stringify(validBody()) }).then(async (r) => {
+        fetch(`${strict.url}/responses`, {
+          method: "POST",
+          headers: { ...AUTH, authorization: `Bearer ${token}` },
+          body: JSON.stringify(validBody()),
+        }).then(async (r) => {
           await r.arrayBuffer();
           return r.status;
         });
@@ -320,9 +510,14 @@ describe("auth", () => {
       strict.rejectToken("t1");
       expect(await call("t2")).toBe(200);
       expect(await call("t1")).toBe(401);
-      const models = await fetch(`${strict.url}/models?client_version=0.146.0`, { headers: { authorization: "Bearer t1" } });
+      const models = await fetch(`${strict.url}/models?client_version=0.146.0`, {
+        headers: { authorization: "Bearer t1" },
+      });
       expect(models.status).toBe(401);
-      expect(strict.requests.map((r) => r.path)).toEqual([...Array(4).fill("/backend-api/codex/responses"), "/backend-api/codex/models"]);
+      expect(strict.requests.map((r) => r.path)).toEqual([
+        ...Array(4).fill("/backend-api/codex/responses"),
+        "/backend-api/codex/models",
+      ]);
     } finally {
       await strict.close();
     }
@@ -334,12 +529,32 @@ describe("models and other routes", () => {
     const res = await fetch(`${backend.url}/models?client_version=0.146.0`, { headers: AUTH });
     expect(res.status).toBe(200);
     const { models } = await res.json();
-    expect(models.map((m: { slug: string }) => m.slug)).toEqual(["gpt-5.6-sol", "gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5.3-codex-spark", "codex-auto-review"]);
+    expect(models.map((m: { slug: string }) => m.slug)).toEqual([
+      "gpt-5.6-sol",
+      "gpt-5.5",
+      "gpt-5.4",
+      "gpt-5.4-mini",
+      "gpt-5.3-codex-spark",
+      "codex-auto-review",
+    ]);
     for (const model of models) {
-      for (const field of ["display_name", "visibility", "priority", "default_reasoning_level", "support_verbosity", "supports_reasoning_summaries", "supports_parallel_tool_calls", "input_modalities", "minimal_client_version"]) {
+      for (const field of [
+        "display_name",
+        "visibility",
+        "priority",
+        "default_reasoning_level",
+        "support_verbosity",
+        "supports_reasoning_summaries",
+        "supports_parallel_tool_calls",
+        "input_modalities",
+        "minimal_client_version",
+      ]) {
         expect(model).toHaveProperty(field);
       }
-      expect(model.supported_reasoning_levels[0]).toEqual({ effort: expect.any(String), description: expect.any(String) });
+      expect(model.supported_reasoning_levels[0]).toEqual({
+        effort: expect.any(String),
+        description: expect.any(String),
+      });
     }
     expect(models.find((m: { slug: string }) => m.slug === "codex-auto-review").visibility).toBe("hide");
     expect(models.find((m: { slug: string }) => m.slug === "gpt-5.3-codex-spark").input_modalities).toEqual(["text"]);
@@ -359,7 +574,11 @@ describe("models and other routes", () => {
 });
 
 describe("scenario queue and stream lifecycle", () => {
-  const answer = async () => (await stream()).filter((e) => e.event === "response.output_text.delta").map((e) => e.data.delta).join("");
+  const answer = async () =>
+    (await stream())
+      .filter((e) => e.event === "response.output_text.delta")
+      .map((e) => e.data.delta)
+      .join("");
 
   it("serves enqueued scenarios FIFO, then the default; setDefault and reset", async () => {
     backend.enqueue({ kind: "text", text: "first" }, { kind: "text", text: "second" });
@@ -397,7 +616,9 @@ describe("scenario queue and stream lifecycle", () => {
     const events = parseSse(text);
     expectWellFormed(events);
     expect(events.filter((e) => e.event === "response.output_text.delta")).toHaveLength(2);
-    expect(events.some((e) => ["response.completed", "response.failed", "response.incomplete", "error"].includes(e.event))).toBe(false);
+    expect(
+      events.some((e) => ["response.completed", "response.failed", "response.incomplete", "error"].includes(e.event)),
+    ).toBe(false);
     expect(backend.closedEarly).toBe(0);
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FALLBACK_MODELS, parseCatalogueEntry, resolveModel } from "../../src/codex/models.js";
-import { createLogger, redactSecrets } from "../../src/server/logging.js";
+import { createLogger, redactSecrets } from "../../src/core/logging.js";
 import { constantTimeEqual, presentedKey } from "../../src/server/api-keys.js";
-import { VERSION } from "../../src/version.js";
+import { VERSION } from "../../src/core/version.js";
 import { readFileSync } from "node:fs";
 
 describe("resolveModel", () => {
@@ -10,14 +10,29 @@ describe("resolveModel", () => {
     expect(resolveModel(undefined, FALLBACK_MODELS, "gpt-5.5")).toMatchObject({ slug: "gpt-5.5" });
     expect(resolveModel("GPT-5.5", FALLBACK_MODELS, "x").slug).toBe("gpt-5.5");
     expect(resolveModel("gpt-5.5-latest", FALLBACK_MODELS, "x").slug).toBe("gpt-5.5");
-    expect(resolveModel("gpt-5.4-mini-high", FALLBACK_MODELS, "x")).toMatchObject({ slug: "gpt-5.4-mini", effort: "high" });
+    expect(resolveModel("gpt-5.4-mini-high", FALLBACK_MODELS, "x")).toMatchObject({
+      slug: "gpt-5.4-mini",
+      effort: "high",
+    });
     expect(resolveModel("gpt-5.5:xhigh", FALLBACK_MODELS, "x")).toMatchObject({ slug: "gpt-5.5", effort: "xhigh" });
     expect(resolveModel("unknown-model", FALLBACK_MODELS, "x")).toEqual({ slug: "unknown-model" });
   });
 
   it("parses catalogue entries", () => {
-    const model = parseCatalogueEntry({ slug: "m", visibility: "hide", priority: 3, supported_reasoning_levels: [{ effort: "low" }, { effort: "max" }], input_modalities: ["text"] });
-    expect(model).toMatchObject({ slug: "m", visibility: "hide", priority: 3, reasoningEfforts: ["low", "max"], inputModalities: ["text"] });
+    const model = parseCatalogueEntry({
+      slug: "m",
+      visibility: "hide",
+      priority: 3,
+      supported_reasoning_levels: [{ effort: "low" }, { effort: "max" }],
+      input_modalities: ["text"],
+    });
+    expect(model).toMatchObject({
+      slug: "m",
+      visibility: "hide",
+      priority: 3,
+      reasoningEfforts: ["low", "max"],
+      inputModalities: ["text"],
+    });
     expect(parseCatalogueEntry({ visibility: "list" })).toBeUndefined();
   });
 });

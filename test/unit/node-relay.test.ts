@@ -9,8 +9,8 @@ import { PassThrough, type Readable } from "node:stream";
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import { UpstreamEventReader } from "../../src/codex/sse.js";
-import { NodeEventReader } from "../../src/node-event-reader.js";
-import { nodeRelayStream } from "../../src/node-relay.js";
+import { NodeEventReader } from "../../src/node/event-reader.js";
+import { nodeRelayStream } from "../../src/node/relay.js";
 import { openEventStream, relayEvents } from "../../src/server/event-relay.js";
 import { ResponsesRelay } from "../../src/server/routes/responses.js";
 import { ChatRelay } from "../../src/server/routes/chat-completions.js";
@@ -46,7 +46,16 @@ type RelayKind = "responses" | "chat";
 const newRelay = (kind: RelayKind) =>
   kind === "responses"
     ? new ResponsesRelay()
-    : new ChatRelay(new ChatStreamTranslator({ id: "chatcmpl-test", created: 0, model: "gpt-5.5", includeUsage: true, reasoningOutput: "reasoning_content", toolNames: new Map() }));
+    : new ChatRelay(
+        new ChatStreamTranslator({
+          id: "chatcmpl-test",
+          created: 0,
+          model: "gpt-5.5",
+          includeUsage: true,
+          reasoningOutput: "reasoning_content",
+          toolNames: new Map(),
+        }),
+      );
 
 async function throughNode(kind: RelayKind, chunks: Buffer[]): Promise<string> {
   const message = new PassThrough();
@@ -105,7 +114,10 @@ describe("Node relay against the web relay", () => {
     const expected = parseSse(await throughWeb("chat", text));
     const content = expected
       .filter((e) => e.data.startsWith("{"))
-      .map((e) => (JSON.parse(e.data) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "")
+      .map(
+        (e) =>
+          (JSON.parse(e.data) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? "",
+      )
       .join("");
     expect(content).toContain('Th"e \\ "capital" 🇫🇷 é of France');
     for (const sizes of [[1], [3, 5], [1 << 20]]) {

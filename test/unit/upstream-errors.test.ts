@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { inStreamFailure, upstreamHttpError } from "../../src/codex/upstream-errors.js";
 
-const fixtures = new URL("../../../shared/fixtures/", import.meta.url);
+const fixtures = new URL("../fixtures/", import.meta.url);
 const now = 1787650000 * 1000;
 
 describe("upstreamHttpError", () => {
@@ -18,12 +18,22 @@ describe("upstreamHttpError", () => {
   });
 
   it("falls back to resets_in_seconds when resets_at is in the past", () => {
-    const error = upstreamHttpError(429, JSON.stringify({ error: { type: "usage_limit_reached", resets_at: 1, resets_in_seconds: 90 } }), new Headers(), now);
+    const error = upstreamHttpError(
+      429,
+      JSON.stringify({ error: { type: "usage_limit_reached", resets_at: 1, resets_in_seconds: 90 } }),
+      new Headers(),
+      now,
+    );
     expect(error.headers["retry-after"]).toBe("90");
   });
 
   it("names Cloudflare for the HTML challenge", () => {
-    const error = upstreamHttpError(403, "<!DOCTYPE html><html><title>Just a moment...</title></html>", new Headers({ "content-type": "text/html" }), now);
+    const error = upstreamHttpError(
+      403,
+      "<!DOCTYPE html><html><title>Just a moment...</title></html>",
+      new Headers({ "content-type": "text/html" }),
+      now,
+    );
     expect(error.status).toBe(502);
     expect(error.code).toBe("cloudflare_challenge");
     expect(error.message).toMatch(/Cloudflare/);
@@ -46,20 +56,36 @@ describe("upstreamHttpError", () => {
   });
 
   it("maps 5xx to 502", () => {
-    expect(upstreamHttpError(503, JSON.stringify({ error: { code: "server_is_overloaded" } }), new Headers(), now).status).toBe(502);
+    expect(
+      upstreamHttpError(503, JSON.stringify({ error: { code: "server_is_overloaded" } }), new Headers(), now).status,
+    ).toBe(502);
   });
 });
 
 describe("inStreamFailure", () => {
   it("maps context_length_exceeded to a 400", () => {
-    const error = inStreamFailure({ type: "response.failed", response: { error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } } });
+    const error = inStreamFailure({
+      type: "response.failed",
+      response: {
+        error: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." },
+      },
+    });
     expect(error.status).toBe(400);
     expect(error.code).toBe("context_length_exceeded");
   });
 
   it("maps a throttle error event to a 429 and other failures to 502", () => {
-    expect(inStreamFailure({ type: "error", code: "rate_limit_exceeded", message: "Rate limit reached. Please try again in 2.4s." }).status).toBe(429);
-    const other = inStreamFailure({ type: "response.failed", response: { error: { code: "server_error", message: "boom" } } });
+    expect(
+      inStreamFailure({
+        type: "error",
+        code: "rate_limit_exceeded",
+        message: "Rate limit reached. Please try again in 2.4s.",
+      }).status,
+    ).toBe(429);
+    const other = inStreamFailure({
+      type: "response.failed",
+      response: { error: { code: "server_error", message: "boom" } },
+    });
     expect(other.status).toBe(502);
     expect(other.message).toContain("boom");
   });

@@ -6,12 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_CLIENT_ID } from "../../src/auth/constants.js";
-import { CoordinatedAuth, CoordinatedCredentialStore, type CoordinatorStub } from "../../src/credentials/coordinator-client.js";
-import { KvCredentialStore } from "../../src/credentials/kv-store.js";
-import { RefreshCoordinator } from "../../src/credentials/refresh-coordinator.js";
+import {
+  CoordinatedAuth,
+  CoordinatedCredentialStore,
+  type CoordinatorStub,
+} from "../../src/worker/coordinator-client.js";
+import { KvCredentialStore } from "../../src/worker/kv-store.js";
+import { RefreshCoordinator } from "../../src/worker/refresh-coordinator.js";
 import type { StoredCredentials } from "../../src/credentials/types.js";
-import worker from "../../src/worker.js";
-import type { DurableStorageLike, KvNamespace, WorkerEnv } from "../../src/worker-types.js";
+import worker from "../../src/worker/index.js";
+import type { DurableStorageLike, KvNamespace, WorkerEnv } from "../../src/worker/env.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 
@@ -59,7 +63,10 @@ afterAll(() => oauth?.close());
 
 /** One Durable Object and a way for "isolates" to reach it, as the binding does. */
 function deployment(coordinatorKv: KvNamespace) {
-  const coordinator = new RefreshCoordinator({ storage: new MemoryStorage() }, { CODEX_PROXY_KV: coordinatorKv, CODEX_AUTH_ISSUER: oauth.issuer, LOG_LEVEL: "error" });
+  const coordinator = new RefreshCoordinator(
+    { storage: new MemoryStorage() },
+    { CODEX_PROXY_KV: coordinatorKv, CODEX_AUTH_ISSUER: oauth.issuer, LOG_LEVEL: "error" },
+  );
   const stub: CoordinatorStub = () => ({ fetch: (input, init) => coordinator.fetch(new Request(input, init)) });
   const isolate = (kv: KvNamespace) => new CoordinatedAuth(new KvCredentialStore(kv), stub, oauth.issuer);
   return { admin: new CoordinatedCredentialStore(stub), isolate };
@@ -67,7 +74,12 @@ function deployment(coordinatorKv: KvNamespace) {
 
 function expiring(inMs: number): StoredCredentials {
   const tokens = oauth.issueTokens();
-  return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + inMs, accountId: "acct_fake_123" };
+  return {
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    expiresAt: Date.now() + inMs,
+    accountId: "acct_fake_123",
+  };
 }
 
 describe("RefreshCoordinator", () => {
@@ -91,7 +103,9 @@ describe("RefreshCoordinator", () => {
     // An isolate that still sees the pushed token asks the coordinator, which adopts instead of refreshing.
     const c = isolate(lagging);
     expect((await c.getAuth()).accessToken).toBe(tokens[0]!.accessToken);
-    expect((await c.refreshAfterUnauthorized({ accessToken: pushed.accessToken })).accessToken).toBe(tokens[0]!.accessToken);
+    expect((await c.refreshAfterUnauthorized({ accessToken: pushed.accessToken })).accessToken).toBe(
+      tokens[0]!.accessToken,
+    );
     expect(oauth.refreshCount - before).toBe(1);
   });
 
@@ -140,10 +154,16 @@ describe("RefreshCoordinator", () => {
     const spent = await fetch(`${oauth.issuer}/oauth/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ grant_type: "refresh_token", client_id: CODEX_CLIENT_ID, refresh_token: pushed.refreshToken }),
+      body: JSON.stringify({
+        grant_type: "refresh_token",
+        client_id: CODEX_CLIENT_ID,
+        refresh_token: pushed.refreshToken,
+      }),
     });
     expect(spent.status).toBe(200);
-    const error = await isolate(kv).getAuth().catch((e: unknown) => e as { status: number; message: string });
+    const error = await isolate(kv)
+      .getAuth()
+      .catch((e: unknown) => e as { status: number; message: string });
     expect(error).toMatchObject({ status: 401 });
     expect((error as { message: string }).message).toMatch(/already used/);
     expect((error as { message: string }).message).toMatch(/push-credentials/);
@@ -170,9 +190,24 @@ describe("Worker entry", () => {
   afterAll(() => backend?.close());
 
   it("uses an ACCESS_TOKEN secret as is, and then keeps the admin API read-only", async () => {
-    const env: WorkerEnv = { ADMIN_API_KEY: "admin-k", ACCESS_TOKEN: oauth.issueTokens().access_token, CODEX_BASE_URL: backend.url, LOG_LEVEL: "error" };
-    const call = (path: string, init: RequestInit = {}) => worker.fetch(new Request(`http://worker${path}`, { ...init, headers: { "x-api-key": "admin-k", "content-type": "application/json" } }), env);
-    const chat = await call("/v1/chat/completions", { method: "POST", body: JSON.stringify({ messages: [{ role: "user", content: "env" }] }) });
+    const env: WorkerEnv = {
+      ADMIN_API_KEY: "admin-k",
+      ACCESS_TOKEN: oauth.issueTokens().access_token,
+      CODEX_BASE_URL: backend.url,
+      LOG_LEVEL: "error",
+    };
+    const call = (path: string, init: RequestInit = {}) =>
+      worker.fetch(
+        new Request(`http://worker${path}`, {
+          ...init,
+          headers: { "x-api-key": "admin-k", "content-type": "application/json" },
+        }),
+        env,
+      );
+    const chat = await call("/v1/chat/completions", {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "env" }] }),
+    });
     expect(chat.status).toBe(200);
     expect((await chat.json()).choices[0].message.content).toBe("Echo: env");
     const status = await call("/admin/credentials/status");

@@ -16,7 +16,15 @@ import { CODEX_CLIENT_ID } from "../../src/auth/constants.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { runCli, tempHome } from "../helpers/cli.js";
-import { freePort, QUIET_WRANGLER_ENV, readLocalKv, ROOT, startLocalWorker, WRANGLER, type LocalWorker } from "../helpers/worker.js";
+import {
+  freePort,
+  QUIET_WRANGLER_ENV,
+  readLocalKv,
+  ROOT,
+  startLocalWorker,
+  WRANGLER,
+  type LocalWorker,
+} from "../helpers/worker.js";
 
 const ADMIN = "worker-admin-key-0123456789";
 let backend: FakeCodexBackend;
@@ -27,7 +35,11 @@ beforeAll(async () => {
   oauth = await startFakeOAuthServer({ email: "edge@example.com" });
   backend = await startFakeCodexBackend({ acceptedTokens: [] });
   oauth.onAccessToken((token) => backend.acceptToken(token));
-  worker = await startLocalWorker({ ADMIN_API_KEY: ADMIN, CODEX_BASE_URL: backend.url, CODEX_AUTH_ISSUER: oauth.issuer });
+  worker = await startLocalWorker({
+    ADMIN_API_KEY: ADMIN,
+    CODEX_BASE_URL: backend.url,
+    CODEX_AUTH_ISSUER: oauth.issuer,
+  });
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();
@@ -39,12 +51,20 @@ const adminHeaders = { authorization: `Bearer ${ADMIN}`, "content-type": "applic
 const getStatus = async () => (await fetch(`${worker.url}/admin/credentials/status`, { headers: adminHeaders })).json();
 
 async function push(body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${worker.url}/admin/credentials`, { method: "POST", headers: adminHeaders, body: JSON.stringify(body) });
+  return fetch(`${worker.url}/admin/credentials`, {
+    method: "POST",
+    headers: adminHeaders,
+    body: JSON.stringify(body),
+  });
 }
 
 async function pushFresh(expiresInMs: number) {
   const tokens = oauth.issueTokens();
-  const res = await push({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + expiresInMs });
+  const res = await push({
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    expiresAt: Date.now() + expiresInMs,
+  });
   expect(res.status).toBe(200);
   return tokens;
 }
@@ -66,14 +86,17 @@ describe("admin API on the Worker", () => {
   it("reports an empty Worker exactly, and the CLI says how to fill it (exit 1)", async () => {
     expect(await getStatus()).toEqual({ type: "oauth", hasCredentials: false });
     expect((await fetch(`${worker.url}/health`).then((r) => r.json())).hasCredentials).toBe(false);
-    const status = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], { CODEX_PROXY_HOME: tempHome() });
+    const status = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
+      CODEX_PROXY_HOME: tempHome(),
+    });
     expect(status.code).toBe(1);
     expect(status.stdout).toContain(`No credentials in the Worker at ${worker.url}`);
     expect(status.stdout).toContain("push-credentials");
   });
 
   it("enforces the key matrix: none, wrong, malformed â†’ 401; Bearer and X-API-Key â†’ 200; wrong method â†’ 405", async () => {
-    const status = (headers: Record<string, string>) => fetch(`${worker.url}/admin/credentials/status`, { headers }).then((r) => r.status);
+    const status = (headers: Record<string, string>) =>
+      fetch(`${worker.url}/admin/credentials/status`, { headers }).then((r) => r.status);
     expect(await status({})).toBe(401);
     expect(await status({ authorization: "Bearer wrong" })).toBe(401);
     expect(await status({ authorization: ADMIN })).toBe(401);
@@ -85,37 +108,84 @@ describe("admin API on the Worker", () => {
     const wrongMethod = await fetch(`${worker.url}/admin/credentials`, { headers: adminHeaders });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("POST");
-    expect((await fetch(`${worker.url}/admin/credentials/status`, { method: "POST", headers: adminHeaders })).status).toBe(405);
+    expect(
+      (await fetch(`${worker.url}/admin/credentials/status`, { method: "POST", headers: adminHeaders })).status,
+    ).toBe(405);
   });
 
   it("validates the body, naming what is missing or malformed", async () => {
     const message = async (body: unknown) => {
-      const res = await fetch(`${worker.url}/admin/credentials`, { method: "POST", headers: adminHeaders, body: typeof body === "string" ? body : JSON.stringify(body) });
+      const res = await fetch(`${worker.url}/admin/credentials`, {
+        method: "POST",
+        headers: adminHeaders,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
       expect(res.status).toBe(400);
       return (await res.json()).error as { message: string; param: string | null };
     };
     expect((await message({ refreshToken: "r" })).message).toMatch(/accessToken, expiresAt/);
     expect((await message({})).message).toMatch(/accessToken, refreshToken, expiresAt/);
-    expect((await message({ accessToken: 1, refreshToken: "r", expiresAt: Date.now() + 1000 })).param).toBe("accessToken");
-    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: "soon" })).message).toMatch(/expiresAt must be a positive number/);
-    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: -5 })).message).toMatch(/expiresAt must be a positive number/);
-    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: 1_800_000_000 })).message).toMatch(/milliseconds/);
+    expect((await message({ accessToken: 1, refreshToken: "r", expiresAt: Date.now() + 1000 })).param).toBe(
+      "accessToken",
+    );
+    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: "soon" })).message).toMatch(
+      /expiresAt must be a positive number/,
+    );
+    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: -5 })).message).toMatch(
+      /expiresAt must be a positive number/,
+    );
+    expect((await message({ accessToken: "a", refreshToken: "r", expiresAt: 1_800_000_000 })).message).toMatch(
+      /milliseconds/,
+    );
     expect((await message("{not json")).message).toMatch(/JSON/i);
   });
 
   it("stores a push and reports the exact status shape; userID from the token, else the pushed one", async () => {
     const tokens = oauth.issueTokens();
     const expiresAt = Date.now() + 120 * 60_000 + 30_000;
-    const res = await push({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt, userID: "pushed-user" });
+    const res = await push({
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      expiresAt,
+      userID: "pushed-user",
+    });
     expect(await res.json()).toEqual({ status: "success", message: "Credentials updated successfully" });
     const status = await getStatus();
-    expect(Object.keys(status).slice(0, 7)).toEqual(["type", "hasCredentials", "userID", "expiresAt", "minutesUntilExpiry", "isExpired", "needsRefreshSoon"]);
-    expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", expiresAt, minutesUntilExpiry: 120, isExpired: false, needsRefreshSoon: false, accountId: "acct_fake_123" });
+    expect(Object.keys(status).slice(0, 7)).toEqual([
+      "type",
+      "hasCredentials",
+      "userID",
+      "expiresAt",
+      "minutesUntilExpiry",
+      "isExpired",
+      "needsRefreshSoon",
+    ]);
+    expect(status).toMatchObject({
+      type: "oauth",
+      hasCredentials: true,
+      userID: "user-fake-1",
+      expiresAt,
+      minutesUntilExpiry: 120,
+      isExpired: false,
+      needsRefreshSoon: false,
+      accountId: "acct_fake_123",
+    });
 
     // No user id in the token: the pushed userID; the account id still comes from the JWT.
     const anonymous = craftedAccessToken({ "https://api.openai.com/auth": { chatgpt_account_id: "acct_from_jwt" } });
-    await push({ accessToken: anonymous, refreshToken: "rt_unused_0000000000000", expiresAt: Date.now() + 30 * 60_000 + 30_000, userID: "pushed-user" });
-    expect(await getStatus()).toMatchObject({ userID: "pushed-user", accountId: "acct_from_jwt", minutesUntilExpiry: 30, isExpired: false, needsRefreshSoon: true });
+    await push({
+      accessToken: anonymous,
+      refreshToken: "rt_unused_0000000000000",
+      expiresAt: Date.now() + 30 * 60_000 + 30_000,
+      userID: "pushed-user",
+    });
+    expect(await getStatus()).toMatchObject({
+      userID: "pushed-user",
+      accountId: "acct_from_jwt",
+      minutesUntilExpiry: 30,
+      isExpired: false,
+      needsRefreshSoon: true,
+    });
   });
 });
 
@@ -133,7 +203,12 @@ describe("/v1 on the Worker", () => {
     const client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: ADMIN, maxRetries: 0 });
     backend.enqueue({ kind: "text", text: "edge chat works", deltaCount: 3 });
     let text = "";
-    for await (const chunk of await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }], stream: true })) text += chunk.choices[0]?.delta.content ?? "";
+    for await (const chunk of await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    }))
+      text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("edge chat works");
 
     backend.enqueue({ kind: "text", text: "edge responses work" });
@@ -146,9 +221,11 @@ describe("/v1 on the Worker", () => {
     const before = { refreshes: oauth.refreshCount, reused: oauth.reusedCount };
     oauth.setRefreshDelay(200);
     const client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: ADMIN, maxRetries: 0 });
-    const answers = await Promise.all(Array.from({ length: 10 }, () => client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] }))).finally(() =>
-      oauth.setRefreshDelay(0),
-    );
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] }),
+      ),
+    ).finally(() => oauth.setRefreshDelay(0));
     expect(answers.every((a) => a.choices[0]!.message.content === "Echo: hi")).toBe(true);
     expect(oauth.refreshCount - before.refreshes).toBe(1);
     expect(oauth.reusedCount - before.reused).toBe(0);
@@ -176,7 +253,11 @@ describe("/v1 on the Worker", () => {
     const elsewhere = await fetch(`${oauth.issuer}/oauth/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ grant_type: "refresh_token", client_id: CODEX_CLIENT_ID, refresh_token: tokens.refresh_token }),
+      body: JSON.stringify({
+        grant_type: "refresh_token",
+        client_id: CODEX_CLIENT_ID,
+        refresh_token: tokens.refresh_token,
+      }),
     });
     expect(elsewhere.status).toBe(200);
     const res = await chat();
@@ -189,7 +270,12 @@ describe("/v1 on the Worker", () => {
 
   it("maps the Cloudflare challenge to a 502 that says so", async () => {
     await pushFresh(5 * 3600_000);
-    backend.enqueue({ kind: "http", status: 403, body: "<!DOCTYPE html><html><title>Just a moment...</title></html>", headers: { "content-type": "text/html" } });
+    backend.enqueue({
+      kind: "http",
+      status: 403,
+      body: "<!DOCTYPE html><html><title>Just a moment...</title></html>",
+      headers: { "content-type": "text/html" },
+    });
     const res = await chat();
     expect(res.status).toBe(502);
     const message = (await res.json()).error.message as string;
@@ -201,16 +287,23 @@ describe("/v1 on the Worker", () => {
 describe("CLI against the local Worker", () => {
   const login = async (home: string) => {
     const tokens = oauth.issueTokens();
-    const result = await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], { CODEX_PROXY_HOME: home });
+    const result = await runCli(
+      ["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token],
+      { CODEX_PROXY_HOME: home },
+    );
     expect(result.code).toBe(0);
     return tokens;
   };
-  const localRecord = (home: string) => JSON.parse(readFileSync(path.join(home, "credentials.json"), "utf8")).credentials;
+  const localRecord = (home: string) =>
+    JSON.parse(readFileSync(path.join(home, "credentials.json"), "utf8")).credentials;
 
   it("push-credentials then status --worker-url, with the local copy handed off and not pushed twice", async () => {
     const home = tempHome();
     const tokens = await login(home);
-    const pushed = await runCli(["push-credentials", "--worker-url", worker.url], { CODEX_PROXY_HOME: home, ADMIN_API_KEY: ADMIN });
+    const pushed = await runCli(["push-credentials", "--worker-url", worker.url], {
+      CODEX_PROXY_HOME: home,
+      ADMIN_API_KEY: ADMIN,
+    });
     expect(pushed.code).toBe(0);
     expect(pushed.stdout).toContain(`Pushed the credentials to ${worker.url}`);
     expect(pushed.stdout).toContain("handed off");
@@ -218,12 +311,24 @@ describe("CLI against the local Worker", () => {
     expect(pushed.stdout + pushed.stderr).not.toContain(tokens.access_token);
     expect(localRecord(home)).toMatchObject({ handedOffTo: worker.url, handedOffAt: expect.any(Number) });
 
-    const remote = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN, "--json"], { CODEX_PROXY_HOME: home });
+    const remote = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN, "--json"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(remote.code).toBe(0);
     const status = JSON.parse(remote.stdout);
-    expect(Object.keys(status).slice(0, 7)).toEqual(["type", "hasCredentials", "userID", "expiresAt", "minutesUntilExpiry", "isExpired", "needsRefreshSoon"]);
+    expect(Object.keys(status).slice(0, 7)).toEqual([
+      "type",
+      "hasCredentials",
+      "userID",
+      "expiresAt",
+      "minutesUntilExpiry",
+      "isExpired",
+      "needsRefreshSoon",
+    ]);
     expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", isExpired: false });
-    const human = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], { CODEX_PROXY_HOME: home });
+    const human = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`Credentials: ${worker.url}`);
 
@@ -231,7 +336,9 @@ describe("CLI against the local Worker", () => {
     expect(local.stdout).toContain(`handed off to ${worker.url}`);
 
     // The old copy may have been rotated by the Worker since: pushing it again is refused.
-    const again = await runCli(["deploy", "--worker-url", worker.url, "--admin-key", ADMIN], { CODEX_PROXY_HOME: home });
+    const again = await runCli(["deploy", "--worker-url", worker.url, "--admin-key", ADMIN], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already handed off/);
   });
@@ -239,7 +346,10 @@ describe("CLI against the local Worker", () => {
   it("--keep-local keeps the local chain (with a warning); --json prints the Worker's status", async () => {
     const home = tempHome();
     await login(home);
-    const pushed = await runCli(["push-credentials", "--worker-url", worker.url, "--admin-key", ADMIN, "--keep-local", "--json"], { CODEX_PROXY_HOME: home });
+    const pushed = await runCli(
+      ["push-credentials", "--worker-url", worker.url, "--admin-key", ADMIN, "--keep-local", "--json"],
+      { CODEX_PROXY_HOME: home },
+    );
     expect(pushed.code).toBe(0);
     expect(JSON.parse(pushed.stdout)).toMatchObject({ type: "oauth", hasCredentials: true });
     expect(pushed.stderr).toMatch(/refresh_token_reused/);
@@ -249,7 +359,10 @@ describe("CLI against the local Worker", () => {
   it("--login --device sends a fresh login to the Worker only", async () => {
     const home = tempHome();
     const before = oauth.accessTokens.length;
-    const pushed = await runCli(["push-credentials", "--login", "--device", "--worker-url", worker.url, "--admin-key", ADMIN], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    const pushed = await runCli(
+      ["push-credentials", "--login", "--device", "--worker-url", worker.url, "--admin-key", ADMIN],
+      { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer },
+    );
     expect(pushed.code).toBe(0);
     expect(pushed.stdout).toContain("ABCD-EFGH");
     expect(pushed.stdout).toContain("Worker only");
@@ -261,21 +374,33 @@ describe("CLI against the local Worker", () => {
   it("says clearly when the key is wrong, nothing answers, or the answer is not JSON", async () => {
     const home = tempHome();
     await login(home);
-    const wrong = await runCli(["status", "--worker-url", worker.url, "--admin-key", "nope"], { CODEX_PROXY_HOME: home });
+    const wrong = await runCli(["status", "--worker-url", worker.url, "--admin-key", "nope"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/rejected the admin key \(401\)/);
-    const wrongPush = await runCli(["push-credentials", "--worker-url", worker.url, "--admin-key", "nope"], { CODEX_PROXY_HOME: home });
+    const wrongPush = await runCli(["push-credentials", "--worker-url", worker.url, "--admin-key", "nope"], {
+      CODEX_PROXY_HOME: home,
+    });
     expect(wrongPush.code).toBe(1);
     expect(localRecord(home).handedOffTo).toBeUndefined();
 
-    const unreachable = await runCli(["status", "--worker-url", `http://127.0.0.1:${await freePort()}`, "--admin-key", ADMIN], { CODEX_PROXY_HOME: home });
+    const unreachable = await runCli(
+      ["status", "--worker-url", `http://127.0.0.1:${await freePort()}`, "--admin-key", ADMIN],
+      { CODEX_PROXY_HOME: home },
+    );
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/Could not reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 
-    const html = http.createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>a login page</html>"));
+    const html = http.createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "text/html" }).end("<html>a login page</html>"),
+    );
     await new Promise<void>((resolve) => html.listen(0, "127.0.0.1", resolve));
     try {
-      const notJson = await runCli(["status", "--worker-url", `http://127.0.0.1:${(html.address() as AddressInfo).port}`, "--admin-key", ADMIN], { CODEX_PROXY_HOME: home });
+      const notJson = await runCli(
+        ["status", "--worker-url", `http://127.0.0.1:${(html.address() as AddressInfo).port}`, "--admin-key", ADMIN],
+        { CODEX_PROXY_HOME: home },
+      );
       expect(notJson.code).toBe(1);
       expect(notJson.stderr).toMatch(/not JSON: is this a codex-proxy Worker/);
     } finally {
@@ -302,13 +427,17 @@ describe("a Worker without ADMIN_API_KEY, started with `npm run worker:dev -- â€
   it("fails closed: /admin/* and /v1/* answer 503, and the CLI says why", async () => {
     const bare = await startLocalWorker({ CODEX_BASE_URL: backend.url }, { viaNpmScript: true });
     try {
-      const admin = await fetch(`${bare.url}/admin/credentials/status`, { headers: { authorization: "Bearer anything" } });
+      const admin = await fetch(`${bare.url}/admin/credentials/status`, {
+        headers: { authorization: "Bearer anything" },
+      });
       expect(admin.status).toBe(503);
       expect((await admin.json()).error.message).toMatch(/admin API not configured/);
       const v1 = await fetch(`${bare.url}/v1/models`);
       expect(v1.status).toBe(503);
       expect((await v1.json()).error.message).toMatch(/ADMIN_API_KEY.*wrangler secret put/);
-      const status = await runCli(["status", "--worker-url", bare.url, "--admin-key", "anything"], { CODEX_PROXY_HOME: tempHome() });
+      const status = await runCli(["status", "--worker-url", bare.url, "--admin-key", "anything"], {
+        CODEX_PROXY_HOME: tempHome(),
+      });
       expect(status.code).toBe(1);
       expect(status.stderr).toMatch(/admin API not configured/);
     } finally {
@@ -319,10 +448,14 @@ describe("a Worker without ADMIN_API_KEY, started with `npm run worker:dev -- â€
 
 describe("wrangler deploy --dry-run", () => {
   it("bundles the Worker without a login", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", tempHome("worker-bundle-")], {
-      cwd: ROOT,
-      env: { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true" },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [WRANGLER, "deploy", "--dry-run", "--outdir", tempHome("worker-bundle-")],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true" },
+      },
+    );
     expect(stdout).toMatch(/--dry-run: exiting now/);
     expect(stdout).toMatch(/REFRESH_COORDINATOR/);
     expect(stdout).toMatch(/CODEX_PROXY_KV/);

@@ -1,12 +1,12 @@
 /**
- * The admin API (SPEC "Admin API"): store credentials, read their status.
+ * The admin API (docs/protocol.md §9): store credentials, read their status.
  * Fails closed: without ADMIN_API_KEY every admin route answers 503.
  */
 import { readIdentity } from "../../auth/jwt.js";
 import { credentialStatus, type CredentialStore, type StoredCredentials } from "../../credentials/types.js";
 import { hasValidKey } from "../api-keys.js";
 import { readJsonObject } from "../body.js";
-import { ProxyError } from "../errors.js";
+import { ProxyError } from "../../core/errors.js";
 
 export interface AdminDeps {
   adminApiKey?: string;
@@ -17,13 +17,25 @@ export interface AdminDeps {
 
 export async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
   if (!deps.adminApiKey) {
-    throw new ProxyError(503, "admin API not configured: set the ADMIN_API_KEY secret (`wrangler secret put ADMIN_API_KEY`).", { type: "server_error", code: "admin_not_configured" });
+    throw new ProxyError(
+      503,
+      "admin API not configured: set the ADMIN_API_KEY secret (`wrangler secret put ADMIN_API_KEY`).",
+      { type: "server_error", code: "admin_not_configured" },
+    );
   }
   if (!(await hasValidKey(request.headers, deps.adminApiKey))) {
-    throw new ProxyError(401, "Missing or invalid admin key. Send ADMIN_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.", { code: "invalid_api_key" });
+    throw new ProxyError(
+      401,
+      "Missing or invalid admin key. Send ADMIN_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+      { code: "invalid_api_key" },
+    );
   }
   if (!deps.store || deps.store.readOnly) {
-    throw new ProxyError(503, "This proxy takes its credentials from the environment; the admin API cannot change them.", { type: "server_error", code: "store_read_only" });
+    throw new ProxyError(
+      503,
+      "This proxy takes its credentials from the environment; the admin API cannot change them.",
+      { type: "server_error", code: "store_read_only" },
+    );
   }
   return deps.store;
 }
@@ -42,16 +54,20 @@ export function parseCredentialsBody(body: Record<string, unknown>, now: number)
   const refreshToken = requiredString(body, "refreshToken", problems);
   const expiresAt = body.expiresAt;
   if (expiresAt === undefined || expiresAt === null) problems.push("expiresAt is missing");
-  else if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt) || expiresAt <= 0) problems.push("expiresAt must be a positive number of epoch milliseconds");
+  else if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt) || expiresAt <= 0)
+    problems.push("expiresAt must be a positive number of epoch milliseconds");
   else if (expiresAt < 1e11) problems.push("expiresAt looks like seconds; send epoch milliseconds (seconds × 1000)");
   for (const optional of ["userID", "accountId"]) {
-    if (body[optional] !== undefined && body[optional] !== null && typeof body[optional] !== "string") problems.push(`${optional} must be a string`);
+    if (body[optional] !== undefined && body[optional] !== null && typeof body[optional] !== "string")
+      problems.push(`${optional} must be a string`);
   }
   if (problems.length > 0) {
     const missing = problems.filter((p) => p.endsWith("is missing")).map((p) => p.split(" ")[0]);
     const param = problems[0]!.split(" ")[0]!;
     const message = missing.length ? `Missing required fields: ${missing.join(", ")}.` : "";
-    throw new ProxyError(400, `${message} ${problems.filter((p) => !p.endsWith("is missing")).join("; ")}`.trim(), { param });
+    throw new ProxyError(400, `${message} ${problems.filter((p) => !p.endsWith("is missing")).join("; ")}`.trim(), {
+      param,
+    });
   }
   const identity = readIdentity(accessToken);
   return {

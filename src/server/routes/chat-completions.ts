@@ -6,10 +6,14 @@ import type { UpstreamEvent } from "../../codex/events.js";
 import { jsonStringLiteral } from "../../codex/json-fields.js";
 import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { toResponsesRequest } from "../../translate/chat-request.js";
-import { aggregateChatCompletion, ChatStreamTranslator, type ChatResponseOptions } from "../../translate/chat-response.js";
+import {
+  aggregateChatCompletion,
+  ChatStreamTranslator,
+  type ChatResponseOptions,
+} from "../../translate/chat-response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { ProxyError } from "../errors.js";
+import type { ProxyError } from "../../core/errors.js";
 import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
@@ -32,7 +36,8 @@ export class ChatRelay implements EventRelay {
       case "response.function_call_arguments.delta": {
         const delta = jsonStringLiteral(raw.data, "delta");
         const itemId = jsonStringLiteral(raw.data, "item_id");
-        if (delta !== undefined && itemId !== undefined) return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
+        if (delta !== undefined && itemId !== undefined)
+          return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
         break;
       }
     }
@@ -58,9 +63,16 @@ async function readAllEvents(reader: EventReader): Promise<UpstreamEvent[]> {
   return events;
 }
 
-export async function handleChatCompletions(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
+export async function handleChatCompletions(
+  request: Request,
+  ctx: RouteContext,
+  log: RequestLogInfo,
+): Promise<Response> {
   const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
-  const translated = toResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
+  const translated = toResponsesRequest(raw, {
+    models: await ctx.catalogue.models(),
+    defaultModel: ctx.config.defaultModel,
+  });
   log.model = translated.model;
   log.stream = translated.stream;
 
@@ -78,5 +90,10 @@ export async function handleChatCompletions(request: Request, ctx: RouteContext,
     return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(reader, opened, new ChatRelay(new ChatStreamTranslator(options)), reportStreamOutcome(ctx.logger, "/v1/chat/completions", log.model));
+  return ctx.streams.eventResponse(
+    reader,
+    opened,
+    new ChatRelay(new ChatStreamTranslator(options)),
+    reportStreamOutcome(ctx.logger, "/v1/chat/completions", log.model),
+  );
 }

@@ -4,7 +4,7 @@
  */
 import type { CodexModel } from "../../codex/models.js";
 import type { RouteContext } from "../context.js";
-import { ProxyError } from "../errors.js";
+import { ProxyError } from "../../core/errors.js";
 
 // A fixed date: the backend gives no creation time, and a stable value keeps clients' caches stable.
 const CREATED = 1_767_225_600; // 2026-01-01T00:00:00Z

@@ -10,7 +10,7 @@ import { normaliseResponsesRequest } from "../../translate/responses-request.js"
 import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { ProxyError } from "../errors.js";
+import type { ProxyError } from "../../core/errors.js";
 import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
@@ -22,13 +22,27 @@ function sseFrame(type: string, data: string): string {
  * error object nested, so that raw clients read it and the SDKs raise it.
  */
 function errorFrame(error: ProxyError): string {
-  return sseFrame("error", JSON.stringify({ type: "error", code: error.code, message: error.message, param: error.param, error: error.toBody().error }));
+  return sseFrame(
+    "error",
+    JSON.stringify({
+      type: "error",
+      code: error.code,
+      message: error.message,
+      param: error.param,
+      error: error.toBody().error,
+    }),
+  );
 }
 
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
   /** The bulk of a stream passes unchanged and leaves the collector alone: the Node runtime copies these frames as bytes. */
-  readonly verbatimTypes = ["response.output_text.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta", "response.function_call_arguments.delta"];
+  readonly verbatimTypes = [
+    "response.output_text.delta",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_text.delta",
+    "response.function_call_arguments.delta",
+  ];
   private readonly collector = new OutputCollector();
   private terminal = false;
 
@@ -42,7 +56,10 @@ export class ResponsesRelay implements EventRelay {
       this.terminal = true;
       const event = parseEventData(raw);
       if (!event?.response || this.collector.size === 0) return sseFrame(raw.type, raw.data);
-      return sseFrame(raw.type, JSON.stringify({ ...event, response: this.collector.completeResponse(event.response) }));
+      return sseFrame(
+        raw.type,
+        JSON.stringify({ ...event, response: this.collector.completeResponse(event.response) }),
+      );
     }
     if (raw.type === "error") {
       this.terminal = true;
@@ -83,7 +100,10 @@ async function aggregate(reader: EventReader): Promise<Record<string, unknown>> 
 
 export async function handleResponses(request: Request, ctx: RouteContext, log: RequestLogInfo): Promise<Response> {
   const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
-  const normalised = normaliseResponsesRequest(raw, { models: await ctx.catalogue.models(), defaultModel: ctx.config.defaultModel });
+  const normalised = normaliseResponsesRequest(raw, {
+    models: await ctx.catalogue.models(),
+    defaultModel: ctx.config.defaultModel,
+  });
   log.model = normalised.model;
   log.stream = normalised.stream;
 
@@ -93,5 +113,10 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(reader, opened, new ResponsesRelay(), reportStreamOutcome(ctx.logger, "/v1/responses", log.model));
+  return ctx.streams.eventResponse(
+    reader,
+    opened,
+    new ResponsesRelay(),
+    reportStreamOutcome(ctx.logger, "/v1/responses", log.model),
+  );
 }

@@ -4,17 +4,17 @@
  * Object (RefreshCoordinator). `/v1/*` always needs a key: PROXY_API_KEY,
  * or ADMIN_API_KEY when that is unset.
  */
-import { loadConfig, type EnvRecord, type ProxyConfig } from "./config.js";
-import { CoordinatedAuth, CoordinatedCredentialStore } from "./credentials/coordinator-client.js";
-import { EnvCredentialStore } from "./credentials/env-store.js";
-import { KvCredentialStore } from "./credentials/kv-store.js";
-import { kvFromEnv, RefreshCoordinator, stringVars } from "./credentials/refresh-coordinator.js";
-import { TokenManager } from "./credentials/token-manager.js";
-import type { AuthProvider, CredentialStore } from "./credentials/types.js";
-import { createApp, type ProxyApp } from "./server/app.js";
-import { errorResponse, ProxyError } from "./server/errors.js";
-import { createLogger, type Logger } from "./server/logging.js";
-import type { WorkerEnv } from "./worker-types.js";
+import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
+import { CoordinatedAuth, CoordinatedCredentialStore } from "./coordinator-client.js";
+import { EnvCredentialStore } from "../credentials/env-store.js";
+import { KvCredentialStore } from "./kv-store.js";
+import { kvFromEnv, RefreshCoordinator, stringVars } from "./refresh-coordinator.js";
+import { TokenManager } from "../credentials/token-manager.js";
+import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import { createApp, type ProxyApp } from "../server/app.js";
+import { errorResponse, ProxyError } from "../core/errors.js";
+import { createLogger, type Logger } from "../core/logging.js";
+import type { WorkerEnv } from "./env.js";
 
 export { RefreshCoordinator };
 
@@ -32,12 +32,20 @@ interface Credentials {
  * is: REFRESH_TOKEN is ignored here, because isolates cannot share an
  * in-memory chain and would spend the refresh token more than once.
  */
-const ENV_TOKEN_HINT = "Update the ACCESS_TOKEN secret (`wrangler secret put ACCESS_TOKEN`), or delete it to use the credentials pushed with `codex-proxy push-credentials`.";
+const ENV_TOKEN_HINT =
+  "Update the ACCESS_TOKEN secret (`wrangler secret put ACCESS_TOKEN`), or delete it to use the credentials pushed with `codex-proxy push-credentials`.";
 
 function fromEnvironment(vars: EnvRecord, config: ProxyConfig, logger: Logger): Credentials | undefined {
   if (!vars.ACCESS_TOKEN?.trim()) return undefined;
   const store = new EnvCredentialStore({ ...vars, REFRESH_TOKEN: undefined }, Date.now());
-  const auth = new TokenManager({ store, issuer: config.authIssuer, fetch: (input, init) => fetch(input, init), now: Date.now, logger, reloginHint: ENV_TOKEN_HINT });
+  const auth = new TokenManager({
+    store,
+    issuer: config.authIssuer,
+    fetch: (input, init) => fetch(input, init),
+    now: Date.now,
+    logger,
+    reloginHint: ENV_TOKEN_HINT,
+  });
   return { auth, store };
 }
 
@@ -45,10 +53,17 @@ function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
   const kv = kvFromEnv(env);
   const namespace = env.REFRESH_COORDINATOR;
   if (!kv || !namespace) {
-    throw new ProxyError(503, "The Worker is missing its CODEX_PROXY_KV or REFRESH_COORDINATOR binding: check wrangler.toml.", { type: "server_error", code: "binding_missing" });
+    throw new ProxyError(
+      503,
+      "The Worker is missing its CODEX_PROXY_KV or REFRESH_COORDINATOR binding: check wrangler.toml.",
+      { type: "server_error", code: "binding_missing" },
+    );
   }
   const stub = () => namespace.get(namespace.idFromName("credentials"));
-  return { auth: new CoordinatedAuth(new KvCredentialStore(kv), stub, config.authIssuer), store: new CoordinatedCredentialStore(stub) };
+  return {
+    auth: new CoordinatedAuth(new KvCredentialStore(kv), stub, config.authIssuer),
+    store: new CoordinatedCredentialStore(stub),
+  };
 }
 
 function appFor(env: WorkerEnv): ProxyApp {
@@ -58,7 +73,12 @@ function appFor(env: WorkerEnv): ProxyApp {
   const config = loadConfig(vars);
   // Never open: without PROXY_API_KEY, clients use the admin key (and with neither, /v1/* answers 503).
   config.proxyApiKey = config.proxyApiKey ?? config.adminApiKey;
-  const logger = createLogger({ production: true, level: config.logLevel, write: (line) => console.log(line), secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""] });
+  const logger = createLogger({
+    production: true,
+    level: config.logLevel,
+    write: (line) => console.log(line),
+    secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""],
+  });
   const { auth, store } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
   const app = createApp({ config, auth, store, logger, adminRoutes: "always", v1Auth: "required" });
   apps.set(env, app);
@@ -70,7 +90,11 @@ export default {
     try {
       return await appFor(env).app.fetch(request);
     } catch (error) {
-      return errorResponse(error instanceof ProxyError ? error : new ProxyError(500, "Worker error while starting the app.", { type: "server_error" }));
+      return errorResponse(
+        error instanceof ProxyError
+          ? error
+          : new ProxyError(500, "Worker error while starting the app.", { type: "server_error" }),
+      );
     }
   },
 };

@@ -10,7 +10,7 @@ import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import Conf from "conf";
 import type { RateLimitSnapshot } from "../codex/rate-limits.js";
-import type { CredentialStore, StoredCredentials } from "./types.js";
+import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
 
 interface StoreShape {
   credentials?: StoredCredentials;
@@ -74,7 +74,10 @@ export class ConfCredentialStore implements CredentialStore {
     const now = Date.now();
     if (!this.lastRead || now - this.lastRead.at >= REUSE_READ_MS) {
       const credentials = this.read("credentials");
-      this.lastRead = { at: now, credentials: credentials && typeof credentials.accessToken === "string" ? credentials : undefined };
+      this.lastRead = {
+        at: now,
+        credentials: credentials && typeof credentials.accessToken === "string" ? credentials : undefined,
+      };
     }
     return this.lastRead.credentials;
   }
@@ -110,7 +113,10 @@ export class ConfCredentialStore implements CredentialStore {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(lockPath).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age > LOCK_STALE_MS) {
           await rm(lockPath, { force: true });
           continue;

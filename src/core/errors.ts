@@ -44,7 +44,8 @@ export class ProxyError extends Error {
     super(message);
     this.name = "ProxyError";
     this.status = status;
-    this.type = options.type ?? DEFAULT_TYPE_BY_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
+    this.type =
+      options.type ?? DEFAULT_TYPE_BY_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
     this.code = options.code ?? null;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};

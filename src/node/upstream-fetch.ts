@@ -70,7 +70,8 @@ export function createNodeFetch(): NodeFetch {
 
   const nodeFetch = (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     // Only what the Codex client sends; anything else goes to the platform fetch.
-    if (input instanceof Request || (init.body !== undefined && init.body !== null && typeof init.body !== "string")) return fetch(input, init);
+    if (input instanceof Request || (init.body !== undefined && init.body !== null && typeof init.body !== "string"))
+      return fetch(input, init);
     const url = new URL(String(input));
     const agent = url.protocol === "https:" ? agents["https:"] : url.protocol === "http:" ? agents["http:"] : undefined;
     if (!agent) return fetch(input, init);
@@ -81,19 +82,24 @@ export function createNodeFetch(): NodeFetch {
     return new Promise<Response>((resolve, reject) => {
       const signal = init.signal ?? undefined;
       if (signal?.aborted) return reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
-      const request = (url.protocol === "https:" ? https : http).request(url, { method: init.method ?? "GET", headers, agent }, (response) => {
-        const status = response.statusCode ?? 502;
-        const noBody = status === 204 || status === 304 || init.method === "HEAD";
-        if (noBody) response.resume();
-        const answer = new Response(noBody ? null : lazyWebBody(response), {
-          status,
-          statusText: response.statusMessage,
-          headers: toHeaders(response.headers),
-        });
-        if (!noBody) messages.set(answer, response);
-        resolve(answer);
-      });
-      const onAbort = () => request.destroy(signal?.reason instanceof Error ? signal.reason : new DOMException("Aborted", "AbortError"));
+      const request = (url.protocol === "https:" ? https : http).request(
+        url,
+        { method: init.method ?? "GET", headers, agent },
+        (response) => {
+          const status = response.statusCode ?? 502;
+          const noBody = status === 204 || status === 304 || init.method === "HEAD";
+          if (noBody) response.resume();
+          const answer = new Response(noBody ? null : lazyWebBody(response), {
+            status,
+            statusText: response.statusMessage,
+            headers: toHeaders(response.headers),
+          });
+          if (!noBody) messages.set(answer, response);
+          resolve(answer);
+        },
+      );
+      const onAbort = () =>
+        request.destroy(signal?.reason instanceof Error ? signal.reason : new DOMException("Aborted", "AbortError"));
       signal?.addEventListener("abort", onAbort, { once: true });
       request.once("close", () => signal?.removeEventListener("abort", onAbort));
       // Same shape as fetch's network errors: a TypeError whose cause carries the code.

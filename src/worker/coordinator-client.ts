@@ -5,12 +5,12 @@
  * (reads and writes go through the coordinator, so a push is seen at once
  * and never races a refresh).
  */
-import { ProxyError } from "../server/errors.js";
-import { silentLogger } from "../server/logging.js";
-import type { DurableObjectStub, StubRequestInit } from "../worker-types.js";
+import { ProxyError } from "../core/errors.js";
+import { silentLogger } from "../core/logging.js";
+import type { DurableObjectStub, StubRequestInit } from "./env.js";
 import { COORDINATOR_ORIGIN, RELOGIN_HINT_WORKER, type RefreshRequest } from "./refresh-coordinator.js";
-import { TokenManager } from "./token-manager.js";
-import type { AuthProvider, CredentialStore, StoredCredentials, UpstreamAuth } from "./types.js";
+import { TokenManager } from "../credentials/token-manager.js";
+import type { AuthProvider, CredentialStore, StoredCredentials, UpstreamAuth } from "../credentials/types.js";
 
 /** A new stub per call: Workers forbid using one request's I/O objects in another request. */
 export type CoordinatorStub = () => DurableObjectStub;
@@ -19,15 +19,23 @@ async function callCoordinator<T>(stub: CoordinatorStub, path: string, init: Stu
   const response = await stub().fetch(`${COORDINATOR_ORIGIN}${path}`, init);
   const body = (await response.json()) as T & { error?: { message?: string; code?: string | null; type?: string } };
   if (!response.ok || body.error) {
-    throw new ProxyError(response.status >= 400 ? response.status : 502, body.error?.message ?? "The Worker's refresh coordinator failed.", {
-      code: body.error?.code ?? null,
-      type: body.error?.type,
-    });
+    throw new ProxyError(
+      response.status >= 400 ? response.status : 502,
+      body.error?.message ?? "The Worker's refresh coordinator failed.",
+      {
+        code: body.error?.code ?? null,
+        type: body.error?.type,
+      },
+    );
   }
   return body;
 }
 
-const json = (method: string, value: unknown): StubRequestInit => ({ method, headers: { "content-type": "application/json" }, body: JSON.stringify(value) });
+const json = (method: string, value: unknown): StubRequestInit => ({
+  method,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(value),
+});
 
 /** The admin API's store on the Worker: the coordinator's strongly consistent copy, not a KV read that may lag. */
 export class CoordinatedCredentialStore implements CredentialStore {
@@ -57,7 +65,13 @@ export class CoordinatedAuth implements AuthProvider {
     authIssuer: string,
   ) {
     // Used only for its refresh-window rule (`needsRefresh`); it never refreshes from here.
-    this.windowRule = new TokenManager({ store: kv, issuer: authIssuer, fetch: () => Promise.reject(new Error("not used")), now: Date.now, logger: silentLogger });
+    this.windowRule = new TokenManager({
+      store: kv,
+      issuer: authIssuer,
+      fetch: () => Promise.reject(new Error("not used")),
+      now: Date.now,
+      logger: silentLogger,
+    });
   }
 
   async hasCredentials(): Promise<boolean> {
@@ -72,18 +86,27 @@ export class CoordinatedAuth implements AuthProvider {
   async getAuth(): Promise<UpstreamAuth> {
     // KV may not have reached this location yet right after a first push: ask the coordinator before giving up.
     const credentials = (await this.kv.get()) ?? (await new CoordinatedCredentialStore(this.stub).get());
-    if (!credentials) throw new ProxyError(401, `No credentials stored in this Worker. ${RELOGIN_HINT_WORKER}`, { type: "authentication_error", code: "missing_credentials" });
-    if (!this.windowRule.needsRefresh(credentials)) return { accessToken: credentials.accessToken, accountId: credentials.accountId };
+    if (!credentials)
+      throw new ProxyError(401, `No credentials stored in this Worker. ${RELOGIN_HINT_WORKER}`, {
+        type: "authentication_error",
+        code: "missing_credentials",
+      });
+    if (!this.windowRule.needsRefresh(credentials))
+      return { accessToken: credentials.accessToken, accountId: credentials.accountId };
     return this.refresh(credentials.accessToken, false);
   }
 
   async refreshAfterUnauthorized(rejected: UpstreamAuth): Promise<UpstreamAuth> {
     const auth = await this.refresh(rejected.accessToken, true);
     if (auth.accessToken === rejected.accessToken) {
-      throw new ProxyError(401, `The Codex backend rejected the access token and it cannot be refreshed. ${RELOGIN_HINT_WORKER}`, {
-        type: "authentication_error",
-        code: "invalid_credentials",
-      });
+      throw new ProxyError(
+        401,
+        `The Codex backend rejected the access token and it cannot be refreshed. ${RELOGIN_HINT_WORKER}`,
+        {
+          type: "authentication_error",
+          code: "invalid_credentials",
+        },
+      );
     }
     return auth;
   }

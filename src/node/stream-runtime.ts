@@ -5,13 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeResponse } from "srvx/node";
-import { NodeEventReader } from "./node-event-reader.js";
-import { incomingMessageOf } from "./node-fetch.js";
-import { nodeRelayStream } from "./node-relay.js";
-import { LimitedBody, readLimited } from "./server/body.js";
-import { clientClosed } from "./server/errors.js";
-import { SSE_HEADERS } from "./server/event-relay.js";
-import { webStreamRuntime, type StreamRuntime } from "./server/stream-runtime.js";
+import { NodeEventReader } from "./event-reader.js";
+import { incomingMessageOf } from "./upstream-fetch.js";
+import { nodeRelayStream } from "./relay.js";
+import { LimitedBody, readLimited } from "../server/body.js";
+import { clientClosed } from "../core/errors.js";
+import { SSE_HEADERS } from "../server/event-relay.js";
+import { webStreamRuntime, type StreamRuntime } from "../server/stream-runtime.js";
 
 /** srvx's request keeps Node's own request and response here. */
 function nodeObjectsOf(request: Request): { req?: IncomingMessage; res?: ServerResponse } | undefined {

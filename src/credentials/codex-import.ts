@@ -1,11 +1,11 @@
-/** Reads the Codex CLI's auth.json, or a look-alike (PROTOCOL §3), into our credential record. */
+/** Reads the Codex CLI's auth.json, or a look-alike (docs/protocol.md §3), into our credential record. */
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { EnvRecord } from "../config.js";
-import type { StoredCredentials } from "../credentials/types.js";
-import { LoginError } from "./browser-login.js";
-import { readIdentity } from "./jwt.js";
+import type { EnvRecord } from "../core/config.js";
+import type { StoredCredentials } from "./types.js";
+import { LoginError } from "../auth/browser-login.js";
+import { readIdentity } from "../auth/jwt.js";
 
 export function defaultCodexAuthPath(env: EnvRecord): string {
   const home = env.CODEX_HOME?.trim() || path.join(os.homedir(), ".codex");
@@ -48,15 +48,22 @@ interface TokenFields {
 }
 
 /**
- * The Codex CLI's auth.json, and the two look-alikes PROTOCOL §3 lists:
+ * The Codex CLI's auth.json, and the two look-alikes docs/protocol.md §3 lists:
  * dvcrn/codex-proxy's copy (the same shape plus `tokens.expiresAt`) and
  * CLIProxyAPI's per-account file (the token fields at the top level).
  * `file` only names the file in messages.
  */
 export function credentialsFromAuthFile(parsed: unknown, file: string, now: number): StoredCredentials {
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new LoginError(`${file} does not hold a JSON object.`);
-  const record = parsed as TokenFields & { tokens?: unknown; auth_mode?: unknown; OPENAI_API_KEY?: unknown; last_refresh?: unknown };
-  const tokens: TokenFields = record.tokens && typeof record.tokens === "object" ? (record.tokens as TokenFields) : record;
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new LoginError(`${file} does not hold a JSON object.`);
+  const record = parsed as TokenFields & {
+    tokens?: unknown;
+    auth_mode?: unknown;
+    OPENAI_API_KEY?: unknown;
+    last_refresh?: unknown;
+  };
+  const tokens: TokenFields =
+    record.tokens && typeof record.tokens === "object" ? (record.tokens as TokenFields) : record;
   const accessToken = str(tokens.access_token);
   const refreshToken = str(tokens.refresh_token);
   if (!accessToken || !refreshToken) {
@@ -72,7 +79,8 @@ export function credentialsFromAuthFile(parsed: unknown, file: string, now: numb
   const id = readIdentity(idToken);
   const lastRefresh = typeof record.last_refresh === "string" ? Date.parse(record.last_refresh) : NaN;
   const expiredField = typeof tokens.expired === "string" ? Date.parse(tokens.expired) : NaN;
-  const fileExpiry = typeof tokens.expiresAt === "number" ? tokens.expiresAt : Number.isFinite(expiredField) ? expiredField : undefined;
+  const fileExpiry =
+    typeof tokens.expiresAt === "number" ? tokens.expiresAt : Number.isFinite(expiredField) ? expiredField : undefined;
   return {
     accessToken,
     refreshToken,

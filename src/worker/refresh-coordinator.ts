@@ -11,15 +11,16 @@
  * pushes run one at a time under an in-object lock, and a refresh asked for
  * with a token that is no longer the stored one adopts the stored one.
  */
-import { loadConfig, type EnvRecord } from "../config.js";
-import { errorResponse, ProxyError, toProxyError } from "../server/errors.js";
-import { createLogger } from "../server/logging.js";
-import type { DurableObjectStateLike, DurableStorageLike, KvNamespace, WorkerEnv } from "../worker-types.js";
+import { loadConfig, type EnvRecord } from "../core/config.js";
+import { errorResponse, ProxyError, toProxyError } from "../core/errors.js";
+import { createLogger } from "../core/logging.js";
+import type { DurableObjectStateLike, DurableStorageLike, KvNamespace, WorkerEnv } from "./env.js";
 import { KvCredentialStore } from "./kv-store.js";
-import { TokenManager } from "./token-manager.js";
-import type { CredentialStore, StoredCredentials } from "./types.js";
+import { TokenManager } from "../credentials/token-manager.js";
+import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
 
-export const RELOGIN_HINT_WORKER = "Give this Worker a new login: `codex-proxy push-credentials --login --worker-url <this Worker>` (or `codex-proxy login`, then `push-credentials`).";
+export const RELOGIN_HINT_WORKER =
+  "Give this Worker a new login: `codex-proxy push-credentials --login --worker-url <this Worker>` (or `codex-proxy login`, then `push-credentials`).";
 
 /** The coordinator's routes (internal: only reachable through the binding). */
 export const COORDINATOR_ORIGIN = "https://refresh-coordinator";
@@ -107,13 +108,18 @@ export class RefreshCoordinator {
   async fetch(request: Request): Promise<Response> {
     try {
       const { store, manager } = this;
-      if (!store || !manager) throw new ProxyError(503, "No KV namespace bound: add CODEX_PROXY_KV to wrangler.toml.", { type: "server_error", code: "kv_missing" });
+      if (!store || !manager)
+        throw new ProxyError(503, "No KV namespace bound: add CODEX_PROXY_KV to wrangler.toml.", {
+          type: "server_error",
+          code: "kv_missing",
+        });
       const path = new URL(request.url).pathname;
       if (path === "/refresh" && request.method === "POST") {
         const body = (await request.json()) as RefreshRequest;
         return Response.json(await manager.refreshFrom(String(body.staleAccessToken ?? ""), body.force === true));
       }
-      if (path === "/credentials" && request.method === "GET") return Response.json({ credentials: (await store.get()) ?? null });
+      if (path === "/credentials" && request.method === "GET")
+        return Response.json({ credentials: (await store.get()) ?? null });
       if (path === "/credentials" && request.method === "PUT") {
         const credentials = (await request.json()) as StoredCredentials;
         // Under the lock: a push waits for a refresh in flight, then wins over it.

@@ -3,7 +3,7 @@
  * Callers pass only chosen fields; `redactSecrets` is a second line of defence
  * so that a token can never reach a log even through an error message.
  */
-import type { LogLevel } from "../config.js";
+import type { LogLevel } from "./config.js";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -29,7 +29,9 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
     if (secret && secret.length >= 6) out = out.split(secret).join("[redacted]");
   }
   for (const pattern of SECRET_PATTERNS) {
-    out = out.replace(pattern, (_match, bearer: unknown) => (typeof bearer === "string" && /^Bearer/i.test(bearer) ? `${bearer}[redacted]` : "[redacted]"));
+    out = out.replace(pattern, (_match, bearer: unknown) =>
+      typeof bearer === "string" && /^Bearer/i.test(bearer) ? `${bearer}[redacted]` : "[redacted]",
+    );
   }
   return out;
 }
@@ -37,24 +39,16 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
 export interface LoggerOptions {
   production: boolean;
   level: LogLevel;
-  /** Where lines go; defaults to stdout (errors to stderr in readable mode). */
-  write?: (line: string, level: LogLevel) => void;
+  /** Where lines go: each runtime brings its own (stdout on Node, console on the Worker). */
+  write: (line: string, level: LogLevel) => void;
   /** Known secrets (configured keys) to scrub from every line. */
   secrets?: readonly string[];
   now?: () => Date;
 }
 
-function defaultWrite(production: boolean) {
-  return (line: string, level: LogLevel) => {
-    // Production logs are one stream of JSON for collectors; humans get errors on stderr.
-    if (!production && (level === "error" || level === "warn")) process.stderr.write(line + "\n");
-    else process.stdout.write(line + "\n");
-  };
-}
-
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LEVEL_ORDER[options.level];
-  const write = options.write ?? defaultWrite(options.production);
+  const write = options.write;
   const now = options.now ?? (() => new Date());
   const secrets = options.secrets ?? [];
 
@@ -66,9 +60,12 @@ export function createLogger(options: LoggerOptions): Logger {
     } else {
       const extras = Object.entries(fields)
         .filter(([, value]) => value !== undefined)
-        .map(([key, value]) => `${key}=${typeof value === "string" && /\s/.test(value) ? JSON.stringify(value) : String(value)}`)
+        .map(
+          ([key, value]) =>
+            `${key}=${typeof value === "string" && /\s/.test(value) ? JSON.stringify(value) : String(value)}`,
+        )
         .join(" ");
-      line = `${now().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${extras ? " " + extras : ""}`;
+      line = `${now().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${extras ? ` ${extras}` : ""}`;
     }
     write(redactSecrets(line, secrets), level);
   };

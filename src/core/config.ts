@@ -15,7 +15,7 @@ export interface ProxyConfig {
   adminApiKey?: string;
   /** How chat clients receive reasoning summaries. */
   reasoningOutput: ReasoningOutput;
-  /** Codex client version sent upstream; newer models are hidden from older versions (PROTOCOL §4.5). */
+  /** Codex client version sent upstream; newer models are hidden from older versions (docs/protocol.md §4.5). */
   clientVersion: string;
   production: boolean;
   logLevel: LogLevel;
@@ -73,6 +73,9 @@ export function loadConfig(env: EnvRecord): ProxyConfig {
     logLevel: logLevel(env.LOG_LEVEL),
     connectTimeoutMs: positiveNumber(env.UPSTREAM_CONNECT_TIMEOUT_MS, 60_000),
     idleTimeoutMs: positiveNumber(env.UPSTREAM_IDLE_TIMEOUT_MS, 300_000),
-    corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 }

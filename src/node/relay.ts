@@ -7,10 +7,10 @@
  * performance section has the numbers.
  */
 import { Readable } from "node:stream";
-import { SseEventQueue } from "./codex/sse.js";
-import { prematureClose } from "./codex/upstream-errors.js";
-import type { NodeEventReader } from "./node-event-reader.js";
-import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } from "./server/event-relay.js";
+import { SseEventQueue } from "../codex/sse.js";
+import { prematureClose } from "../codex/upstream-errors.js";
+import type { NodeEventReader } from "./event-reader.js";
+import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } from "../server/event-relay.js";
 
 /**
  * The push pump: each upstream chunk's events become one write. When the
@@ -18,9 +18,15 @@ import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } f
  * Frames of the relay's verbatim types pass as the upstream's bytes, without
  * being decoded or parsed.
  */
-export function nodeRelayStream(reader: NodeEventReader, opened: OpenedStream, relay: EventRelay, onFinish: (outcome: StreamOutcome) => void): Readable {
+export function nodeRelayStream(
+  reader: NodeEventReader,
+  opened: OpenedStream,
+  relay: EventRelay,
+  onFinish: (outcome: StreamOutcome) => void,
+): Readable {
   const cursor = new RelayCursor(relay);
-  const verbatim = relay.verbatimTypes?.length && reader.startByteMode() ? new VerbatimFrames(relay.verbatimTypes) : undefined;
+  const verbatim =
+    relay.verbatimTypes?.length && reader.startByteMode() ? new VerbatimFrames(relay.verbatimTypes) : undefined;
   let finished = false;
   const finish = (outcome: StreamOutcome) => {
     finished = true;

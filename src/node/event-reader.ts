@@ -12,8 +12,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import { StringDecoder } from "node:string_decoder";
-import { connectionLost, SseEventQueue, UpstreamIdleTimeout, type EventReader, type RawEvent } from "./codex/sse.js";
-import type { ProxyError } from "./server/errors.js";
+import { connectionLost, SseEventQueue, UpstreamIdleTimeout, type EventReader, type RawEvent } from "../codex/sse.js";
+import type { ProxyError } from "../core/errors.js";
 
 const CR = 13;
 

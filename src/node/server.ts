@@ -3,10 +3,10 @@
  * shutdown. Credential wiring is done by the caller (`serve`).
  */
 import { toNodeHandler } from "h3/node";
-import { createNodeFetch } from "./node-fetch.js";
-import { nodeStreamRuntime } from "./node-runtime.js";
+import { createNodeFetch } from "./upstream-fetch.js";
+import { nodeStreamRuntime } from "./stream-runtime.js";
 import { listen, type Listener } from "listhen";
-import { createApp, type AppDeps } from "./server/app.js";
+import { createApp, type AppDeps } from "../server/app.js";
 
 export interface StartServerOptions extends AppDeps {
   port: number;
@@ -25,11 +25,17 @@ export class PortInUseError extends Error {}
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const upstream = createNodeFetch();
   const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options });
-  const portInUse = () => new PortInUseError(`Port ${options.port} on ${options.host} is already in use. Choose another with --port or PORT.`);
+  const portInUse = () =>
+    new PortInUseError(
+      `Port ${options.port} on ${options.host} is already in use. Choose another with --port or PORT.`,
+    );
   const listener: Listener = await listen(toNodeHandler(app), {
     // Port 0 asks for any free port. Without `random`, get-port-please reads 0 as "unset" and
     // takes 3000, so two `serve --port 0` could both pick 3000 and one crashed.
-    port: options.port === 0 ? { port: 0, random: true } : { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
+    port:
+      options.port === 0
+        ? { port: 0, random: true }
+        : { port: options.port, random: false, alternativePortRange: [options.port, options.port] },
     hostname: options.host,
     showURL: false,
     open: false,

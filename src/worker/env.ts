@@ -60,6 +60,10 @@ export interface WorkerEnv {
 
 type Fits<Actual, Shape> = Actual extends Shape ? true : never;
 // Compile-time only: fails the typecheck if workers-types drifts away from the shapes above.
-export type BindingShapesFit = [Fits<CfKVNamespace, KvNamespace>, Fits<CfDurableObjectState, DurableObjectStateLike>, Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>];
+export type BindingShapesFit = [
+  Fits<CfKVNamespace, KvNamespace>,
+  Fits<CfDurableObjectState, DurableObjectStateLike>,
+  Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>,
+];
 const bindingShapesFit: BindingShapesFit = [true, true, true];
 void bindingShapesFit;

@@ -3,8 +3,8 @@
  * and reads may lag writes elsewhere for up to a minute, so refreshes go
  * through the RefreshCoordinator Durable Object, never straight from here.
  */
-import type { KvNamespace } from "../worker-types.js";
-import type { CredentialStore, StoredCredentials } from "./types.js";
+import type { KvNamespace } from "./env.js";
+import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
 
 export const CREDENTIALS_KEY = "codex_proxy_credentials";
 
