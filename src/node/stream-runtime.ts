@@ -1,7 +1,7 @@
 /**
  * The Node stream runtime behind `serve`: request bodies and upstream bodies
- * read from their IncomingMessage, relayed streams sent by node-relay.ts.
- * Whatever did not come from node-fetch.ts falls back to the web path.
+ * read from their IncomingMessage, relayed streams sent by relay.ts.
+ * Whatever did not come from upstream-fetch.ts falls back to the web path.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeResponse } from "srvx/node";

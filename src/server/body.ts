@@ -14,7 +14,7 @@ function tooLarge(maxBytes: number): ProxyError {
   );
 }
 
-/** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node-runtime.ts). */
+/** Reads a request body, refusing more than `maxBytes`; runtimes may supply a faster one (node/stream-runtime.ts). */
 export type BodyReader = (request: Request, maxBytes: number) => Promise<Uint8Array>;
 
 /**
