@@ -91,7 +91,7 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const send = (status: number, html: string) => {
-      // Connection: close, so a kept-alive socket cannot hang the next login (docs/protocol.md §1.2 step 9).
+      // Connection: close, so a kept-alive socket cannot hang the next login (docs/protocol.md §1.2 step 8).
       res.writeHead(status, { "content-type": "text/html; charset=utf-8", connection: "close" });
       res.end(html);
     };
