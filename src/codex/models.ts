@@ -50,6 +50,36 @@ export const FALLBACK_MODELS: readonly CodexModel[] = [
 
 export const KNOWN_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"] as const;
 
+/** Known efforts from least to most reasoning; unknown ones sort last. */
+function effortRank(effort: string): number {
+  const rank = (KNOWN_EFFORTS as readonly string[]).indexOf(effort);
+  return rank === -1 ? KNOWN_EFFORTS.length : rank;
+}
+
+/**
+ * The effort to send for what a client asked, given the model's supported
+ * efforts (docs/protocol.md §4.4, §11). Every route and front calls this one
+ * function, with the request's explicit effort when it has one, else the
+ * model-name suffix's (an explicit effort beats a suffix).
+ *
+ * - a supported effort, or any effort for a model the catalogue does not
+ *   know, passes as asked;
+ * - `none` and `minimal` become the lowest effort the model supports (the
+ *   backend refuses them on models that dropped them, and SDKs send `none`
+ *   by default for gpt-5.x);
+ * - `max` becomes the highest the model supports;
+ * - anything else the model does not support gives undefined: the caller
+ *   answers a 400 that lists the supported values.
+ */
+export function clampEffort(requested: string, model: CodexModel | undefined): string | undefined {
+  if (!model || model.reasoningEfforts.includes(requested)) return requested;
+  const supported = [...model.reasoningEfforts].sort((a, b) => effortRank(a) - effortRank(b));
+  if (supported.length === 0) return undefined;
+  if (requested === "none" || requested === "minimal") return supported[0];
+  if (requested === "max") return supported.at(-1);
+  return undefined;
+}
+
 interface RawReasoningLevel {
   effort?: unknown;
 }

@@ -3,8 +3,9 @@
  * §10). Pure. Validation follows the OpenAI API: a wrong shape is a 400 that
  * names the field.
  */
-import { resolveModel, type CodexModel } from "../codex/models.js";
+import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
+import { unsupportedEffort } from "./effort-error.js";
 import { stableUuid } from "./hash.js";
 import { shortenToolName, type ToolNameMap } from "./tool-names.js";
 
@@ -324,15 +325,9 @@ function translateResponseFormat(format: unknown): Json | undefined {
 
 function chooseEffort(requested: string | undefined, model: CodexModel | undefined, param: string): string | undefined {
   if (requested === undefined) return model?.defaultEffort ?? "medium";
-  if (!model) return requested;
-  if (model.reasoningEfforts.includes(requested)) return requested;
-  // Older clients send minimal/none; the lowest supported effort is the closest meaning.
-  if (requested === "minimal" || requested === "none") return model.reasoningEfforts[0];
-  throw invalidRequest(
-    `${param} '${requested}' is not supported by ${model.slug}; use one of: ${model.reasoningEfforts.join(", ")}.`,
-    param,
-    "unsupported_value",
-  );
+  const effort = clampEffort(requested, model);
+  if (effort !== undefined) return effort;
+  throw unsupportedEffort(requested, model, param);
 }
 
 export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): TranslatedChatRequest {

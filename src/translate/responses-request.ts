@@ -3,8 +3,9 @@
  * accepts (docs/protocol.md §4.4, §6.5). Pure: the catalogue and default model are
  * passed in.
  */
-import { resolveModel, type CodexModel } from "../codex/models.js";
+import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
+import { unsupportedEffort } from "./effort-error.js";
 
 export interface ResponsesTranslationContext {
   models: readonly CodexModel[];
@@ -170,7 +171,17 @@ export function normaliseResponsesRequest(
   if (raw.text === null) delete body.text;
 
   let reasoning = isRecord(raw.reasoning) ? { ...raw.reasoning } : undefined;
+  // An explicit effort beats a model-name suffix.
   if (resolved.effort && !reasoning?.effort) reasoning = { ...reasoning, effort: resolved.effort };
+  if (reasoning && reasoning.effort !== undefined && reasoning.effort !== null) {
+    const param = isRecord(raw.reasoning) && raw.reasoning.effort != null ? "reasoning.effort" : "model";
+    if (typeof reasoning.effort !== "string") throw invalidRequest(`${param} must be a string.`, param);
+    const effort = clampEffort(reasoning.effort, resolved.model);
+    if (effort === undefined) throw unsupportedEffort(reasoning.effort, resolved.model, param);
+    reasoning.effort = effort;
+  } else if (reasoning && reasoning.effort === null) {
+    delete reasoning.effort;
+  }
   if (reasoning) {
     body.reasoning = reasoning;
     const include = Array.isArray(raw.include) ? (raw.include as unknown[]) : [];
