@@ -6,6 +6,7 @@
 import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
 import { unsupportedEffort } from "./effort-error.js";
+import { serviceTier } from "./service-tier.js";
 import { stableUuid } from "./hash.js";
 import { shortenToolName, type ToolNameMap } from "./tool-names.js";
 
@@ -386,7 +387,8 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
   ) {
     throw invalidRequest("tool_choice was given but tools is empty.", "tool_choice");
   }
-  if (raw.service_tier === "priority") body.service_tier = "priority";
+  const tier = serviceTier(raw.service_tier);
+  if (tier) body.service_tier = tier;
 
   const text: Json = {};
   const format = translateResponseFormat(raw.response_format);

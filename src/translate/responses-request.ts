@@ -6,6 +6,7 @@
 import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
 import { unsupportedEffort } from "./effort-error.js";
+import { serviceTier } from "./service-tier.js";
 
 export interface ResponsesTranslationContext {
   models: readonly CodexModel[];
@@ -167,7 +168,9 @@ export function normaliseResponsesRequest(
 
   const tools = normaliseTools(raw.tools);
   if (tools) body.tools = tools;
-  if (body.service_tier !== undefined && body.service_tier !== "priority") delete body.service_tier;
+  const tier = serviceTier(raw.service_tier);
+  if (tier) body.service_tier = tier;
+  else delete body.service_tier;
   if (raw.text === null) delete body.text;
 
   let reasoning = isRecord(raw.reasoning) ? { ...raw.reasoning } : undefined;

@@ -60,3 +60,21 @@ describe("efforts", () => {
     expect(upstreamResponses().at(-1)!.body.reasoning.effort).toBe("low");
   });
 });
+
+describe("service_tier", () => {
+  it("accepts fast as an alias of priority (the backend refuses fast)", async () => {
+    const response = await client.responses.create({
+      model: "gpt-5.5",
+      input: "x",
+      service_tier: "fast" as "priority",
+    });
+    expect(response.output_text).toBe("Echo: x");
+    expect(upstreamResponses().at(-1)!.body.service_tier).toBe("priority");
+    await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "x" }],
+      service_tier: "priority",
+    });
+    expect(upstreamResponses().at(-1)!.body.service_tier).toBe("priority");
+  });
+});

@@ -52,3 +52,17 @@ describe("efforts on both routes", () => {
     expect(effort({ model: "gpt-5.6-sol-max", reasoning_effort: "medium" })).toBe("medium");
   });
 });
+
+describe("service_tier", () => {
+  it("sends fast as priority, passes priority, drops the rest, on both routes", () => {
+    const responses = (tier: string) =>
+      normaliseResponsesRequest({ input: "x", service_tier: tier }, ctx).body.service_tier;
+    const chat = (tier: string) => toResponsesRequest({ messages: [user], service_tier: tier }, ctx).body.service_tier;
+    for (const route of [responses, chat]) {
+      expect(route("fast")).toBe("priority");
+      expect(route("priority")).toBe("priority");
+      expect(route("auto")).toBeUndefined();
+      expect(route("flex")).toBeUndefined();
+    }
+  });
+});
