@@ -19,6 +19,7 @@ import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
+import { handleResponsesCompact } from "./routes/responses-compact.js";
 
 export interface AppDeps {
   config: ProxyConfig;
@@ -200,6 +201,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     ["GET", "/v1/models", () => handleListModels(context)],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
+    ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
   ];

@@ -78,3 +78,61 @@ describe("service_tier", () => {
     expect(upstreamResponses().at(-1)!.body.service_tier).toBe("priority");
   });
 });
+
+describe("compaction", () => {
+  const history = [
+    { type: "message", role: "user", content: [{ type: "input_text", text: "Write a parser." }] },
+    { type: "message", role: "assistant", content: [{ type: "output_text", text: "Here it is." }] },
+    { type: "message", role: "user", content: [{ type: "input_text", text: "Now test it." }] },
+  ];
+
+  it("runs POST /v1/responses/compact as a /responses request ending in the trigger, answering {output}", async () => {
+    // The body the Codex CLI sends to {base}/responses/compact.
+    const res = await fetch(`${proxy.baseURL}/responses/compact`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gpt-5.5",
+        instructions: "You are Codex.",
+        input: history,
+        tools: [],
+        parallel_tool_calls: false,
+        reasoning: { effort: "none", summary: "auto" },
+        prompt_cache_key: "thread-1",
+      }),
+    });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { object: string; output: Array<Record<string, unknown>> };
+    expect(answer.object).toBe("response.compaction");
+    const compaction = answer.output.at(-1)!;
+    expect(compaction.type).toBe("compaction");
+    expect(compaction.encrypted_content).toEqual(expect.any(String));
+    // The user messages are kept before the compaction item; the assistant's turn is inside it.
+    expect(answer.output.slice(0, -1)).toEqual([history[0], history[2]]);
+
+    const sent = upstreamResponses().at(-1)!;
+    expect(sent.path).toBe("/backend-api/codex/responses");
+    expect(sent.body.input.at(-1)).toEqual({ type: "compaction_trigger" });
+    expect(sent.body.input).toHaveLength(4);
+    expect(sent.body).toMatchObject({ stream: true, store: false, reasoning: { effort: "low" } });
+
+    // The next turn replays the compaction item: it reaches the backend untouched.
+    const next = await client.responses.create({
+      model: "gpt-5.5",
+      input: [...answer.output, { role: "user", content: "Continue." }] as unknown as OpenAI.Responses.ResponseInput,
+    });
+    expect(next.output_text).toBe("Echo: Continue.");
+    expect(upstreamResponses().at(-1)!.body.input[2]).toEqual(compaction);
+  });
+
+  it("answers a 502 naming the problem when the backend sends no compaction item", async () => {
+    backend.enqueue({ kind: "text", text: "not a compaction" });
+    const res = await fetch(`${proxy.baseURL}/responses/compact`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5.5", input: history }),
+    });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("compaction_missing");
+  });
+});

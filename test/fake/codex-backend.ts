@@ -12,8 +12,10 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { validateResponsesRequest, type CatalogueModel, type Rejection } from "./codex-validation.js";
+import { checkCompactionItems, isCompactionRequest } from "./codex-parity.js";
 import {
   EventFramer,
+  compactionFrames,
   completedFrame,
   errorFrame,
   estimateUsage,
@@ -66,7 +68,9 @@ export type Scenario =
   | { kind: "cut"; afterDeltas: number; text?: string }
   | { kind: "incomplete"; reason: "max_output_tokens" | "content_filter"; text?: string }
   | { kind: "hang" }
-  | { kind: "slow"; text: string; deltaCount: number; delayMs: number };
+  | { kind: "slow"; text: string; deltaCount: number; delayMs: number }
+  /** The answer to an input ending in `compaction_trigger` (the default for such requests). */
+  | { kind: "compaction" };
 
 export interface FakeCodexBackendOptions {
   port?: number;
@@ -274,7 +278,7 @@ function checkReasoningFollowed(input: unknown[]): Rejection | undefined {
 function validate(body: unknown, models: Map<string, ModelInfo>): Rejection | undefined {
   const rejection = validateResponsesRequest(body, models);
   if (rejection || !isRecord(body) || !Array.isArray(body.input)) return rejection;
-  return checkItemIds(body.input) ?? checkReasoningFollowed(body.input);
+  return checkItemIds(body.input) ?? checkReasoningFollowed(body.input) ?? checkCompactionItems(body.input);
 }
 
 // ---------------------------------------------------------------------------
@@ -379,6 +383,11 @@ function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
       plan.cut = true;
       return plan;
     }
+    case "compaction":
+      // One compaction item; completed.output stays empty, as for every store=false answer.
+      plan.head.push(...startFrames(f, shell), ...compactionFrames(f, 0));
+      plan.head.push(completedFrame(f, shell, estimateUsage(ctx.requestBytes, 400, 0)));
+      return plan;
     case "incomplete": {
       const text = scenario.text ?? "A partial answer";
       plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
@@ -570,7 +579,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     const rejection = validate(body, models);
     if (rejection) return sendJson(res, rejection.status, rejection.body);
     const json = body as Json; // validated: an object with the fields above
-    const scenario = queue.shift() ?? pickDefault(json);
+    const scenario = queue.shift() ?? (isCompactionRequest(json) ? { kind: "compaction" as const } : pickDefault(json));
     answerScenario(res, scenario, {
       body: json,
       requestBytes: Buffer.byteLength(raw),

@@ -393,3 +393,15 @@ export function failedFrame(f: EventFramer, shell: ResponseShell, code: string, 
 export function errorFrame(f: EventFramer, code: string, message: string): string {
   return f.frame({ type: "error", code, message, param: null });
 }
+
+/**
+ * The answer to a compaction request (input ending in `compaction_trigger`):
+ * one `compaction` item carrying `encrypted_content`, added and done.
+ */
+export function compactionFrames(f: EventFramer, outputIndex: number): string[] {
+  const item = { id: hexId("cmp_"), type: "compaction", encrypted_content: encryptedBlob() };
+  return [
+    f.frame({ type: "response.output_item.added", output_index: outputIndex, item }),
+    f.frame({ type: "response.output_item.done", output_index: outputIndex, item }),
+  ];
+}

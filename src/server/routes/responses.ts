@@ -3,7 +3,7 @@
  * `output_item.done` and terminal events are parsed; the rest pass as they
  * came) or aggregate it into one Response object.
  */
-import { isTerminalSuccess, type UpstreamEvent } from "../../codex/events.js";
+import { isTerminalSuccess, type UpstreamEvent, type UpstreamResponseObject } from "../../codex/events.js";
 import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
 import { normaliseResponsesRequest } from "../../translate/responses-request.js";
@@ -79,7 +79,8 @@ export class ResponsesRelay implements EventRelay {
   }
 }
 
-async function aggregate(reader: EventReader): Promise<Record<string, unknown>> {
+/** Reads a whole stream into one Response object (`output` rebuilt from `output_item.done`). */
+export async function aggregateResponse(reader: EventReader): Promise<UpstreamResponseObject> {
   const collector = new OutputCollector();
   for (;;) {
     const raw = await reader.next();
@@ -110,7 +111,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   const reader = await streamUpstream(request, ctx, normalised.body, normalised.sessionId);
 
   if (!normalised.stream) {
-    return Response.json(await aggregate(reader));
+    return Response.json(await aggregateResponse(reader));
   }
   const opened = await openEventStream(reader);
   return ctx.streams.eventResponse(
