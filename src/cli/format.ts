@@ -1,5 +1,5 @@
 /** Human wording for the CLI's views. */
-import type { RateLimitSnapshot } from "../codex/rate-limits.js";
+import { type RateLimitSnapshot, windowLabel, windowsOf } from "../codex/rate-limits.js";
 import type { CredentialStatus } from "../credentials/types.js";
 
 export function inWords(ms: number): string {
@@ -64,11 +64,11 @@ export function renderStatus(
   const limits = options.rateLimits;
   if (limits) {
     lines.push(`Usage (as last seen ${inWords(limits.observedAt - now)}):`);
-    for (const line of [
-      windowLine("5-hour window", limits.primary, now),
-      windowLine("weekly window", limits.secondary, now),
-    ])
+    // Labelled by their length, whichever slot they came in (docs/protocol.md §11).
+    for (const window of windowsOf(limits)) {
+      const line = windowLine(`${windowLabel(window.windowMinutes)} window`, window, now);
       if (line) lines.push(line);
+    }
   }
   return lines.join("\n");
 }

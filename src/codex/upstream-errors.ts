@@ -5,6 +5,7 @@
  */
 import { ProxyError } from "../core/errors.js";
 import type { UpstreamEvent } from "./events.js";
+import { exhaustedWindows, readRateLimits, type RateLimitWindow, windowLabel } from "./rate-limits.js";
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -63,7 +64,11 @@ export interface UsageLimitInfo {
 }
 
 /** Reads a `usage_limit_reached` body; reset time from `resets_at` (future) else now + `resets_in_seconds`. */
-export function usageLimitError(body: Record<string, unknown>, nowMs: number): ProxyError {
+export function usageLimitError(
+  body: Record<string, unknown>,
+  nowMs: number,
+  windows: readonly RateLimitWindow[] = [],
+): ProxyError {
   const err = asRecord(body.error) ?? {};
   const nowSec = Math.floor(nowMs / 1000);
   const resetsAtRaw = typeof err.resets_at === "number" ? err.resets_at : undefined;
@@ -73,7 +78,15 @@ export function usageLimitError(body: Record<string, unknown>, nowMs: number): P
   const retryAfter = resetsAt !== undefined ? Math.max(1, resetsAt - nowSec) : undefined;
   const plan = str(err.plan_type);
   const when = resetsAt !== undefined ? new Date(resetsAt * 1000).toISOString() : "an unknown time";
-  const message = `ChatGPT usage limit reached${plan ? ` for plan ${plan}` : ""}; resets at ${when}${retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : ""}.`;
+  // Name the window that ran out by its length, whichever header slot carried it (docs/protocol.md §11).
+  // The body names the window's length when it can; else the headers' windows that are used up.
+  const bodyWindow = typeof err.limit_window_minutes === "number" ? err.limit_window_minutes : undefined;
+  const spent =
+    bodyWindow !== undefined
+      ? [`${windowLabel(bodyWindow)} window`]
+      : exhaustedWindows(windows, nowMs).map((w) => `${windowLabel(w.windowMinutes)} window`);
+  const which = spent.length > 0 ? ` (${spent.join(" and ")} used up)` : "";
+  const message = `ChatGPT usage limit reached${plan ? ` for plan ${plan}` : ""}${which}; resets at ${when}${retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : ""}.`;
   return new ProxyError(429, message, {
     type: "usage_limit_reached",
     code: "usage_limit_reached",
@@ -136,7 +149,8 @@ export function upstreamHttpError(status: number, bodyText: string, headers: Hea
   const detail =
     str(body.detail) ?? str(err?.message) ?? str(body.message) ?? (bodyText.trim().slice(0, 300) || undefined);
 
-  if (status === 429 && errType === "usage_limit_reached") return usageLimitError(body, nowMs);
+  if (status === 429 && errType === "usage_limit_reached")
+    return usageLimitError(body, nowMs, readRateLimits(headers, nowMs)?.windows);
   if (errType === "usage_not_included" || errCode === "usage_not_included") {
     return new ProxyError(
       403,

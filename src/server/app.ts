@@ -20,6 +20,10 @@ import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js"
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
+import { handleCodexUsage, handleUsage } from "./routes/usage.js";
+
+/** Where Codex clients look for usage: `{base}/api/codex/usage`, or `{base}/wham/usage` under a backend-api base. */
+const CODEX_USAGE_PATHS = ["/api/codex/usage", "/backend-api/wham/usage", "/v1/api/codex/usage"];
 
 export interface AppDeps {
   config: ProxyConfig;
@@ -158,8 +162,9 @@ export function createApp(deps: AppDeps): ProxyApp {
 
   if (deps.config.corsOrigins.length > 0) app.use(corsMiddleware(deps.config.corsOrigins));
 
-  // /v1/* is guarded by PROXY_API_KEY when it is set.
-  app.use("/v1/**", async (event) => {
+  // /v1/* is guarded by PROXY_API_KEY when it is set; so are the Codex usage endpoints, which
+  // clients ask relative to the proxy's base.
+  const v1Guard = async (event: H3Event) => {
     const key = deps.config.proxyApiKey;
     if (!key) {
       if (deps.v1Auth !== "required") return;
@@ -185,7 +190,9 @@ export function createApp(deps: AppDeps): ProxyApp {
         ),
       );
     }
-  });
+  };
+  for (const prefix of ["/v1/**", ...CODEX_USAGE_PATHS.filter((path) => !path.startsWith("/v1/"))])
+    app.use(prefix, v1Guard);
 
   // h3 types its request against the DOM's Request; under the Workers types the two declarations
   // differ only in generics, so routes take the platform Request both runtimes really hand us.
@@ -203,7 +210,8 @@ export function createApp(deps: AppDeps): ProxyApp {
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
     ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
-    ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
+    ["GET", "/v1/usage", () => handleUsage(context)],
+    ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => ["GET", path, () => handleCodexUsage(context)]),
   ];
   if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
     const admin = {

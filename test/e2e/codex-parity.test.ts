@@ -7,7 +7,11 @@ import { Agent, OpenAIProvider, Runner, setTracingDisabled } from "@openai/agent
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
+import { weeklyOnlyRateLimitHeaders } from "../fake/codex-parity.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers that the tests index into freely
+type Json = Record<string, any>;
 
 let backend: FakeCodexBackend;
 let proxy: TestProxy;
@@ -134,5 +138,66 @@ describe("compaction", () => {
     });
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("compaction_missing");
+  });
+});
+
+describe("usage windows, identified by their length", () => {
+  it("serves /v1/usage and the Codex usage endpoints from the last seen headers", async () => {
+    await client.responses.create({ model: "gpt-5.5", input: "x" });
+    const own = (await (await fetch(`${proxy.baseURL}/usage`)).json()) as {
+      rate_limits: { windows: Array<{ label: string; windowMinutes: number; usedPercent: number }> };
+    };
+    expect(own.rate_limits.windows.map((w) => [w.label, w.windowMinutes, w.usedPercent])).toEqual([
+      ["5-hour", 300, 12.5],
+      ["weekly", 10080, 40],
+    ]);
+    for (const path of ["/api/codex/usage", "/backend-api/wham/usage", "/v1/api/codex/usage"]) {
+      const res = await fetch(`${proxy.url}${path}`);
+      expect(res.status, path).toBe(200);
+      const usage = (await res.json()) as Json;
+      expect(usage.plan_type).toBe("plus");
+      expect(usage.rate_limit).toMatchObject({
+        allowed: true,
+        limit_reached: false,
+        primary_window: { used_percent: 13, limit_window_seconds: 18_000 },
+        secondary_window: { used_percent: 40, limit_window_seconds: 604_800 },
+      });
+      expect(Number.isInteger(usage.rate_limit.primary_window.reset_after_seconds)).toBe(true);
+      expect(usage.credits).toEqual({ has_credits: false, unlimited: false, balance: null });
+    }
+  });
+
+  it("names the weekly window right when it arrives alone in the primary slot, and blocks when it is used up", async () => {
+    const weekly = await startFakeCodexBackend({ rateLimitHeaders: weeklyOnlyRateLimitHeaders(100) });
+    const keyed = await startTestProxy({ codexBaseUrl: weekly.url, env: { PROXY_API_KEY: "usage-key-123456" } });
+    const auth = { authorization: "Bearer usage-key-123456" };
+    try {
+      weekly.enqueue({
+        kind: "http",
+        status: 429,
+        body: JSON.stringify({ error: { type: "usage_limit_reached", message: "The usage limit has been reached" } }),
+      });
+      const limited = await fetch(`${keyed.baseURL}/responses`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-5.5", input: "x" }),
+      });
+      expect(limited.status).toBe(429);
+      expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(/weekly window used up/);
+
+      const own = (await (await fetch(`${keyed.baseURL}/usage`, { headers: auth })).json()) as Json;
+      expect(own.rate_limits.windows).toEqual([expect.objectContaining({ label: "weekly", windowMinutes: 10080 })]);
+
+      expect((await fetch(`${keyed.url}/api/codex/usage`)).status).toBe(401);
+      const usage = (await (await fetch(`${keyed.url}/backend-api/wham/usage`, { headers: auth })).json()) as Json;
+      expect(usage.rate_limit).toEqual({
+        allowed: false,
+        limit_reached: true,
+        primary_window: expect.objectContaining({ used_percent: 100, limit_window_seconds: 604_800 }),
+      });
+    } finally {
+      await keyed.close(100);
+      await weekly.close();
+    }
   });
 });

@@ -507,16 +507,16 @@ describe("usage visibility", () => {
     });
     expect(chat.status, await chat.clone().text()).toBe(200);
     const usage = await (await fetch(`${url}/v1/usage`, { headers })).json();
-    expect(usage.rate_limits.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });
-    expect(usage.rate_limits.secondary).toMatchObject({ usedPercent: 40, windowMinutes: 10080 });
-    expect(usage.rate_limits.primary.resetsAt).toBeGreaterThan(Date.now() / 1000);
+    expect(usage.rate_limits.windows[0]).toMatchObject({ label: "5-hour", usedPercent: 12.5, windowMinutes: 300 });
+    expect(usage.rate_limits.windows[1]).toMatchObject({ label: "weekly", usedPercent: 40, windowMinutes: 10080 });
+    expect(usage.rate_limits.windows[0].resetsAt).toBeGreaterThan(Date.now() / 1000);
     serve.child.kill("SIGTERM");
     await serve.exited;
     const status = await runCli(["status"], { CODEX_PROXY_HOME: home });
     expect(status.stdout).toMatch(/5-hour window: 12\.5% used, resets in/);
     expect(status.stdout).toMatch(/weekly window: 40% used/);
     const json = JSON.parse((await runCli(["status", "--json"], { CODEX_PROXY_HOME: home })).stdout);
-    expect(json.rateLimits.primary.usedPercent).toBe(12.5);
+    expect(json.rateLimits.windows[0].usedPercent).toBe(12.5);
   });
 });
 

@@ -35,3 +35,19 @@ export function checkCompactionItems(input: unknown[]): Rejection | undefined {
   }
   return undefined;
 }
+
+/**
+ * Rate-limit headers as the backend sent them while its 5-hour window was
+ * gone: only the weekly window, and in the primary slot.
+ */
+export function weeklyOnlyRateLimitHeaders(usedPercent: number): Record<string, string> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    "x-codex-primary-used-percent": String(usedPercent),
+    "x-codex-primary-window-minutes": "10080",
+    "x-codex-primary-reset-at": String(now + 2 * 86400),
+    "x-codex-credits-has-credits": "false",
+    "x-codex-credits-unlimited": "false",
+    "x-codex-active-limit": "codex",
+  };
+}
