@@ -8,6 +8,7 @@ import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
 import { clientClosed, ProxyError } from "../core/errors.js";
 import type { Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
+import { conversationHeaders } from "./conversation-headers.js";
 import type { RateLimitTracker } from "./rate-limits.js";
 import { upstreamHttpError } from "./upstream-errors.js";
 
@@ -24,8 +25,10 @@ export interface CodexClientDeps {
 export interface UpstreamCallOptions {
   /** Aborted when the client goes away: the upstream request is cancelled with it. */
   signal?: AbortSignal;
-  /** Sent as `session_id` (same value as `prompt_cache_key`) to help caching. */
+  /** The conversation key (same value as `prompt_cache_key`): fills the conversation headers. */
   sessionId?: string;
+  /** The client's request headers: its own `session-id`, `thread-id`, `x-client-request-id` are forwarded. */
+  clientHeaders?: Headers;
 }
 
 /** Retries for 5xx, throttling 429s and connection errors before the first byte (at most 2, as the README promises). */
@@ -43,7 +46,7 @@ export class CodexClient {
     this.userAgent = `codex_cli_rs/${deps.config.clientVersion} (codex-proxy ${VERSION})`;
   }
 
-  private headers(auth: UpstreamAuth, accept: string, sessionId?: string): Record<string, string> {
+  private headers(auth: UpstreamAuth, accept: string, options: UpstreamCallOptions): Record<string, string> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${auth.accessToken}`,
       "content-type": "application/json",
@@ -53,7 +56,8 @@ export class CodexClient {
       version: this.deps.config.clientVersion,
     };
     if (auth.accountId) headers["chatgpt-account-id"] = auth.accountId;
-    if (sessionId) headers.session_id = sessionId;
+    // session-id (hyphen, not the obsolete session_id), thread-id, x-client-request-id (docs/protocol.md §4.2).
+    Object.assign(headers, conversationHeaders(options.clientHeaders, options.sessionId));
     return headers;
   }
 
@@ -116,7 +120,7 @@ export class CodexClient {
       try {
         response = await this.fetchWithTimeout(
           url,
-          { ...init, headers: this.headers(auth, accept, options.sessionId) },
+          { ...init, headers: this.headers(auth, accept, options) },
           options.signal,
         );
       } catch (error) {

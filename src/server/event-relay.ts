@@ -212,7 +212,11 @@ export async function streamUpstream(
   sessionId: string | undefined,
 ): Promise<EventReader> {
   const upstreamAbort = abortWithClient(request);
-  const upstream = await ctx.client.createResponse(body, { signal: upstreamAbort.signal, sessionId });
+  const upstream = await ctx.client.createResponse(body, {
+    signal: upstreamAbort.signal,
+    sessionId,
+    clientHeaders: request.headers,
+  });
   if (!upstream.body)
     throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
   return ctx.streams.eventReader(upstream, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());

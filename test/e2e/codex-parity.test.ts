@@ -201,3 +201,35 @@ describe("usage windows, identified by their length", () => {
     }
   });
 });
+
+describe("conversation headers", () => {
+  it("forwards the client's own session-id, thread-id and x-client-request-id", async () => {
+    const res = await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "session-id": "sess-from-client",
+        "thread-id": "thread-from-client",
+        "x-client-request-id": "req-from-client",
+      },
+      body: JSON.stringify({ model: "gpt-5.5", input: "x", prompt_cache_key: "cache-key" }),
+    });
+    expect(res.status).toBe(200);
+    const sent = upstreamResponses().at(-1)!;
+    expect(sent.headers["session-id"]).toBe("sess-from-client");
+    expect(sent.headers["thread-id"]).toBe("thread-from-client");
+    expect(sent.headers["x-client-request-id"]).toBe("req-from-client");
+    expect(sent.headers.session_id).toBeUndefined();
+  });
+
+  it("fills them from the conversation key when the client sends none (not the old session_id)", async () => {
+    await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] });
+    const sent = upstreamResponses().at(-1)!;
+    const key = sent.body.prompt_cache_key as string;
+    expect(key).toEqual(expect.any(String));
+    expect(sent.headers["session-id"]).toBe(key);
+    expect(sent.headers["thread-id"]).toBe(key);
+    expect(sent.headers["x-client-request-id"]).toBe(key);
+    expect(sent.headers.session_id).toBeUndefined();
+  });
+});

@@ -152,7 +152,7 @@ describe("POST /v1/responses", () => {
     const sent = lastResponsesRequest();
     expect(sent.body.instructions).toBe("");
     expect(sent.body.prompt_cache_key).toBe("0190a8f2-6b1c-7d3e-9f4a-2b5c8d1e0f37");
-    expect(sent.headers.session_id).toBe("0190a8f2-6b1c-7d3e-9f4a-2b5c8d1e0f37");
+    expect(sent.headers["session-id"]).toBe("0190a8f2-6b1c-7d3e-9f4a-2b5c8d1e0f37");
     expect(sent.body.include).toEqual(["reasoning.encrypted_content"]);
   });
 
