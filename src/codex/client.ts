@@ -32,7 +32,7 @@ export interface UpstreamCallOptions {
 }
 
 /** Retries for 5xx, throttling 429s and connection errors before the first byte (at most 2, as the README promises). */
-const MAX_RETRIES = 2;
+export const MAX_RETRIES = 2;
 const RETRY_BASE_MS = 250;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -102,6 +102,11 @@ export class CodexClient {
     const url = `${this.deps.config.codexBaseUrl}/responses`;
     const payload = JSON.stringify(body);
     return this.send(url, { method: "POST", body: payload }, "text/event-stream", options);
+  }
+
+  /** Waits before retry number `attempt` (0-based), with the same backoff as HTTP-level retries. */
+  async backoff(attempt: number): Promise<void> {
+    await (this.deps.sleep ?? defaultSleep)(RETRY_BASE_MS * 2 ** attempt);
   }
 
   /** GET `/models?client_version=…` as parsed JSON. */

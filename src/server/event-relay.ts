@@ -10,6 +10,7 @@ import type { RouteContext } from "./context.js";
 import type { Logger } from "../core/logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import { ProxyError, toProxyError } from "../core/errors.js";
+import { MAX_RETRIES } from "../codex/client.js";
 
 export interface EventRelay {
   /** Client-facing text for one upstream event ("" to send nothing). */
@@ -220,6 +221,34 @@ export async function streamUpstream(
   if (!upstream.body)
     throw new ProxyError(502, "The Codex backend answered without a body.", { type: "upstream_error" });
   return ctx.streams.eventReader(upstream, ctx.config.idleTimeoutMs, () => upstreamAbort.abort());
+}
+
+/** In-stream failures that mean "try again": the backend's overload, inside an HTTP 200 (docs/protocol.md §11). */
+const RETRIED_STREAM_CODES = new Set(["server_is_overloaded"]);
+
+/**
+ * Sends the request and reads up to the first answer event. An overload
+ * reported inside the 200 stream before any output is retried like a 5xx
+ * (same budget and backoff); other failures are thrown as `openEventStream`
+ * throws them.
+ */
+export async function openUpstream(
+  request: Request,
+  ctx: RouteContext,
+  body: Record<string, unknown>,
+  sessionId: string | undefined,
+): Promise<{ reader: EventReader; opened: OpenedStream }> {
+  for (let attempt = 0; ; attempt++) {
+    const reader = await streamUpstream(request, ctx, body, sessionId);
+    try {
+      return { reader, opened: await openEventStream(reader) };
+    } catch (error) {
+      const code = error instanceof ProxyError ? error.code : undefined;
+      if (!code || !RETRIED_STREAM_CODES.has(code) || attempt >= MAX_RETRIES) throw error;
+      ctx.logger.warn("upstream overloaded inside the stream, retrying", { code, attempt: attempt + 1 });
+      await ctx.client.backoff(attempt);
+    }
+  }
 }
 
 export const SSE_HEADERS = {

@@ -233,3 +233,62 @@ describe("conversation headers", () => {
     expect(sent.headers.session_id).toBeUndefined();
   });
 });
+
+describe("server_is_overloaded inside a 200 stream", () => {
+  const overloaded = { kind: "failed", code: "server_is_overloaded", message: "Our servers are busy." } as const;
+
+  it("is retried like a 5xx when it comes before any output, on both routes", async () => {
+    backend.enqueue(overloaded, { kind: "text", text: "after the retry" });
+    const response = await client.responses.create({ model: "gpt-5.5", input: "x" });
+    expect(response.output_text).toBe("after the retry");
+    expect(upstreamResponses()).toHaveLength(2);
+
+    backend.enqueue(overloaded, { kind: "text", text: "streamed after the retry" });
+    const stream = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("streamed after the retry");
+    expect(upstreamResponses()).toHaveLength(4);
+  });
+
+  it("gives up after the retry budget with the backend's message", async () => {
+    backend.enqueue(overloaded, overloaded, overloaded, { kind: "text", text: "never reached" });
+    const res = await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5.5", input: "x" }),
+    });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as Json).error.message).toMatch(/Our servers are busy/);
+    expect(upstreamResponses()).toHaveLength(3);
+  });
+});
+
+describe("the fields rule", () => {
+  it("passes unknown fields through on /v1/responses and drops the ones the backend refuses", async () => {
+    await fetch(`${proxy.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gpt-5.5",
+        input: [
+          { role: "user", content: "x" },
+          { type: "message", role: "assistant", phase: "final_answer", content: [{ type: "output_text", text: "y" }] },
+          { role: "user", content: "z" },
+        ],
+        reasoning: { effort: "low", context: "auto" },
+        temperature: 0.2,
+        max_output_tokens: 100,
+      }),
+    });
+    const sent = upstreamResponses().at(-1)!;
+    expect(sent.body.input[1].phase).toBe("final_answer");
+    expect(sent.body.reasoning.context).toBe("auto");
+    expect(sent.body.temperature).toBeUndefined();
+    expect(sent.body.max_output_tokens).toBeUndefined();
+  });
+});

@@ -14,7 +14,7 @@ import {
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -54,8 +54,12 @@ export class ChatRelay implements EventRelay {
   }
 }
 
-async function readAllEvents(reader: EventReader): Promise<UpstreamEvent[]> {
+async function readAllEvents(reader: EventReader, prelude: readonly RawEvent[]): Promise<UpstreamEvent[]> {
   const events: UpstreamEvent[] = [];
+  for (const raw of prelude) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
   for (let raw = await reader.next(); raw; raw = await reader.next()) {
     const event = parseEventData(raw);
     if (event) events.push(event);
@@ -76,7 +80,7 @@ export async function handleChatCompletions(
   log.model = translated.model;
   log.stream = translated.stream;
 
-  const reader = await streamUpstream(request, ctx, translated.body, translated.promptCacheKey);
+  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey);
   const options: ChatResponseOptions = {
     id: `chatcmpl-${ctx.newId()}`,
     created: Math.floor(ctx.now() / 1000),
@@ -87,9 +91,8 @@ export async function handleChatCompletions(
   };
 
   if (!translated.stream) {
-    return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
+    return Response.json(aggregateChatCompletion(await readAllEvents(reader, opened.prelude), options));
   }
-  const opened = await openEventStream(reader);
   return ctx.streams.eventResponse(
     reader,
     opened,

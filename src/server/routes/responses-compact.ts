@@ -8,7 +8,7 @@ import { compactionAnswer, withCompactionTrigger } from "../../translate/compact
 import { normaliseResponsesRequest } from "../../translate/responses-request.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { streamUpstream } from "../event-relay.js";
+import { openUpstream } from "../event-relay.js";
 import { aggregateResponse } from "./responses.js";
 
 export async function handleResponsesCompact(
@@ -24,7 +24,7 @@ export async function handleResponsesCompact(
   log.model = normalised.model;
   log.stream = false;
   const body = withCompactionTrigger(normalised.body);
-  const reader = await streamUpstream(request, ctx, body, normalised.sessionId);
-  const response = await aggregateResponse(reader);
+  const { reader, opened } = await openUpstream(request, ctx, body, normalised.sessionId);
+  const response = await aggregateResponse(reader, opened.prelude);
   return Response.json(compactionAnswer(normalised.body.input as unknown[], response));
 }

@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import { openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -80,10 +80,14 @@ export class ResponsesRelay implements EventRelay {
 }
 
 /** Reads a whole stream into one Response object (`output` rebuilt from `output_item.done`). */
-export async function aggregateResponse(reader: EventReader): Promise<UpstreamResponseObject> {
+export async function aggregateResponse(
+  reader: EventReader,
+  prelude: readonly RawEvent[] = [],
+): Promise<UpstreamResponseObject> {
   const collector = new OutputCollector();
+  const replay = [...prelude];
   for (;;) {
-    const raw = await reader.next();
+    const raw = replay.shift() ?? (await reader.next());
     if (!raw) throw prematureClose();
     if (raw.type === "response.output_item.done") {
       const event = parseEventData(raw);
@@ -108,12 +112,11 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   log.model = normalised.model;
   log.stream = normalised.stream;
 
-  const reader = await streamUpstream(request, ctx, normalised.body, normalised.sessionId);
+  const { reader, opened } = await openUpstream(request, ctx, normalised.body, normalised.sessionId);
 
   if (!normalised.stream) {
-    return Response.json(await aggregateResponse(reader));
+    return Response.json(await aggregateResponse(reader, opened.prelude));
   }
-  const opened = await openEventStream(reader);
   return ctx.streams.eventResponse(
     reader,
     opened,
