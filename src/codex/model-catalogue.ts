@@ -4,7 +4,7 @@
  * after a minute). Concurrent callers share one fetch.
  */
 import type { Logger } from "../core/logging.js";
-import { FALLBACK_MODELS, parseCatalogueEntry, type CodexModel } from "./models.js";
+import { FALLBACK_MODELS, parseCatalogueEntry, toCatalogueEntry, type CodexModel } from "./models.js";
 
 const TTL_MS = 60 * 60_000;
 const RETRY_MS = 60_000;
@@ -17,6 +17,8 @@ export interface ModelCatalogueDeps {
 
 export class ModelCatalogue {
   private cached: readonly CodexModel[] | undefined;
+  /** The live catalogue's entries as the backend sent them (those that parsed), for Codex clients. */
+  private cachedEntries: readonly Record<string, unknown>[] | undefined;
   private expiresAt = 0;
   private inflight: Promise<readonly CodexModel[]> | undefined;
 
@@ -31,6 +33,17 @@ export class ModelCatalogue {
     return this.inflight;
   }
 
+  /**
+   * The catalogue in the backend's own shape (`GET /models` entries), which
+   * Codex clients read: the live entries as they came, or entries built from
+   * the built-in list when the live catalogue could not be read.
+   */
+  async codexEntries(): Promise<Record<string, unknown>[]> {
+    const models = await this.models();
+    if (this.cachedEntries && models !== FALLBACK_MODELS) return [...this.cachedEntries];
+    return models.map(toCatalogueEntry);
+  }
+
   /** Models a client should see: visibility `list`, by priority. */
   async listed(): Promise<CodexModel[]> {
     return (await this.models()).filter((m) => m.visibility === "list").sort((a, b) => a.priority - b.priority);
@@ -39,11 +52,13 @@ export class ModelCatalogue {
   private async load(): Promise<readonly CodexModel[]> {
     try {
       const raw = (await this.deps.fetchCatalogue()) as { models?: unknown };
-      const models = Array.isArray(raw?.models)
-        ? raw.models.map(parseCatalogueEntry).filter((m): m is CodexModel => m !== undefined)
+      const entries = Array.isArray(raw?.models)
+        ? (raw.models as unknown[]).filter((entry) => parseCatalogueEntry(entry) !== undefined)
         : [];
+      const models = entries.map(parseCatalogueEntry).filter((m): m is CodexModel => m !== undefined);
       if (models.length === 0) throw new Error("the catalogue was empty");
       this.cached = models;
+      this.cachedEntries = entries as Record<string, unknown>[];
       this.expiresAt = this.deps.now() + TTL_MS;
       return models;
     } catch (error) {

@@ -115,6 +115,32 @@ export function parseCatalogueEntry(raw: unknown): CodexModel | undefined {
   };
 }
 
+/**
+ * A catalogue entry in the backend's shape for a built-in model: the fields
+ * Codex clients read from `GET /models` (docs/protocol.md §4.5), with the
+ * defaults the live catalogue uses where the built-in list knows nothing.
+ */
+export function toCatalogueEntry(model: CodexModel): Record<string, unknown> {
+  return {
+    slug: model.slug,
+    display_name: model.displayName ?? model.slug,
+    description: model.displayName ?? model.slug,
+    visibility: model.visibility,
+    priority: model.priority,
+    supported_reasoning_levels: model.reasoningEfforts.map((effort) => ({ effort, description: effort })),
+    default_reasoning_level: model.defaultEffort ?? "medium",
+    support_verbosity: model.supportsVerbosity,
+    default_verbosity: "low",
+    supports_reasoning_summaries: model.supportsReasoningSummaries,
+    default_reasoning_summary: "none",
+    supports_parallel_tool_calls: model.supportsParallelToolCalls,
+    input_modalities: model.inputModalities,
+    shell_type: "shell_command",
+    supported_in_api: true,
+    context_window: 272000,
+  };
+}
+
 export interface ResolvedModel {
   /** The slug sent upstream. */
   slug: string;

@@ -19,6 +19,7 @@ import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
+import { handleCodexModels } from "./routes/codex-models.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
 import { handleCodexUsage, handleUsage } from "./routes/usage.js";
 
@@ -205,7 +206,12 @@ export function createApp(deps: AppDeps): ProxyApp {
       "/health",
       async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
     ],
-    ["GET", "/v1/models", () => handleListModels(context)],
+    [
+      "GET",
+      "/v1/models",
+      (event) =>
+        event.url.searchParams.has("client_version") ? handleCodexModels(context) : handleListModels(context),
+    ],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
     ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],

@@ -292,3 +292,19 @@ describe("the fields rule", () => {
     expect(sent.body.max_output_tokens).toBeUndefined();
   });
 });
+
+describe("GET /v1/models", () => {
+  it("answers the Codex-native catalogue when the client sends client_version, else the OpenAI list", async () => {
+    const native = (await (await fetch(`${proxy.baseURL}/models?client_version=0.171.0`)).json()) as Json;
+    expect(native.object).toBeUndefined();
+    const slugs = native.models.map((m: Json) => m.slug);
+    expect(slugs).toContain("gpt-5.5");
+    const sol = native.models.find((m: Json) => m.slug === "gpt-5.6-sol");
+    // The backend's entry as it came, fields the proxy does not read included.
+    expect(sol).toMatchObject({ display_name: "GPT-5.6 Sol", context_window: 272000, default_reasoning_level: "low" });
+
+    const list = (await (await fetch(`${proxy.baseURL}/models`)).json()) as Json;
+    expect(list.object).toBe("list");
+    expect(list.data.map((m: Json) => m.id)).toContain("gpt-5.5");
+  });
+});
