@@ -20,6 +20,7 @@ import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js"
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
 import { handleCodexModels } from "./routes/codex-models.js";
+import { refuseWebSocket } from "./routes/websocket-refusal.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
 import { handleCodexUsage, handleUsage } from "./routes/usage.js";
 
@@ -214,6 +215,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     ],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
+    ["GET", "/v1/responses", () => refuseWebSocket()],
     ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
     ["GET", "/v1/usage", () => handleUsage(context)],
