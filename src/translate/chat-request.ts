@@ -22,6 +22,8 @@ export interface TranslatedChatRequest {
   includeUsage: boolean;
   toolNames: ToolNameMap;
   promptCacheKey: string;
+  /** Legacy `functions` without `tools`: the answer uses `function_call` (chat-response.ts). */
+  legacyFunctions: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -175,6 +177,12 @@ function translateMessages(messages: unknown, nameFor: (name: string) => string)
       }
       case "assistant": {
         const calls = assistantToolCalls(message.tool_calls, `${at}.tool_calls`);
+        // Legacy `function_call` on an assistant message: one call, answered by a `function` message.
+        const legacy = message.function_call;
+        if (isRecord(legacy) && typeof legacy.name === "string" && legacy.name) {
+          const args = typeof legacy.arguments === "string" ? legacy.arguments : JSON.stringify(legacy.arguments ?? {});
+          calls.push({ id: `call_${legacy.name}_${i}`, name: legacy.name, arguments: args });
+        }
         const text = textContent(message.content, `${at}.content`, true);
         if (!text && calls.length === 0 && message.content === undefined)
           throw invalidRequest(`${at} needs content or tool_calls.`, `${at}.content`);
@@ -288,6 +296,15 @@ function translateToolChoice(choice: unknown, hasTools: boolean): unknown {
   );
 }
 
+/** Legacy `function_call`: "auto", "none", or `{name}` forcing that function. */
+function translateLegacyFunctionCall(choice: unknown): unknown {
+  if (choice === undefined || choice === null || choice === "auto") return "auto";
+  if (choice === "none") return "none";
+  if (isRecord(choice) && typeof choice.name === "string" && choice.name)
+    return { type: "function", name: shortenToolName(choice.name) };
+  throw invalidRequest('function_call must be "auto", "none" or {"name": …}.', "function_call");
+}
+
 /** Strict JSON schemas need additionalProperties:false on every object (a copy; the client's object is untouched). */
 function strictSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(strictSchema);
@@ -375,10 +392,14 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
     include: ["reasoning.encrypted_content"],
     reasoning: { ...(effort ? { effort } : {}), summary: "auto" },
   };
+  const legacyFunctions = Array.isArray(raw.functions) && raw.functions.length > 0 && !Array.isArray(raw.tools);
   if (tools) {
     body.tools = tools;
-    body.tool_choice = translateToolChoice(raw.tool_choice, true);
-    body.parallel_tool_calls = raw.parallel_tool_calls !== false;
+    body.tool_choice = legacyFunctions
+      ? translateLegacyFunctionCall(raw.function_call)
+      : translateToolChoice(raw.tool_choice, true);
+    // The legacy answer carries one call.
+    body.parallel_tool_calls = legacyFunctions ? false : raw.parallel_tool_calls !== false;
   } else if (
     raw.tool_choice !== undefined &&
     raw.tool_choice !== null &&
@@ -404,5 +425,13 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
   body.prompt_cache_key = promptCacheKey;
 
   const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
-  return { body, model: resolved.slug, stream: raw.stream === true, includeUsage, toolNames, promptCacheKey };
+  return {
+    body,
+    model: resolved.slug,
+    stream: raw.stream === true,
+    includeUsage,
+    toolNames,
+    promptCacheKey,
+    legacyFunctions,
+  };
 }

@@ -16,6 +16,12 @@ export interface ChatResponseOptions {
   includeUsage: boolean;
   reasoningOutput: ReasoningOutput;
   toolNames: ToolNameMap;
+  /**
+   * The request used the legacy `functions` parameter: answer with
+   * `function_call` (one call) and finish_reason `function_call`, as the
+   * API did before tools.
+   */
+  legacyFunctions?: boolean;
 }
 
 export interface ChatUsage {
@@ -39,7 +45,7 @@ export function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage 
   };
 }
 
-type FinishReason = "stop" | "tool_calls" | "length" | "content_filter";
+type FinishReason = "stop" | "tool_calls" | "function_call" | "length" | "content_filter";
 
 function incompleteReason(event: UpstreamEvent): FinishReason {
   return event.response?.incomplete_details?.reason === "content_filter" ? "content_filter" : "length";
@@ -115,13 +121,24 @@ export class ChatStreamTranslator {
 
   private callHeader(item: OutputItem, index: number, args: string): string {
     const name = restoreToolName(item.name ?? "", this.options.toolNames);
+    if (this.options.legacyFunctions) {
+      // The legacy shape has room for one call; parallel calls are off for such requests.
+      if (index > 0) return "";
+      return this.chunk(`{"function_call":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}`);
+    }
     return this.chunk(
       `{"tool_calls":[{"index":${index},"id":${JSON.stringify(item.call_id ?? item.id ?? `call_${index}`)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}]}`,
     );
   }
 
   private callArguments(index: number, args: string): string {
+    if (this.options.legacyFunctions)
+      return index > 0 ? "" : this.chunk(`{"function_call":{"arguments":${JSON.stringify(args)}}}`);
     return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(args)}}}]}`);
+  }
+
+  private callsReason(): FinishReason {
+    return this.options.legacyFunctions ? "function_call" : "tool_calls";
   }
 
   private finish(reason: FinishReason, usage: UpstreamUsage | null | undefined): string {
@@ -186,10 +203,11 @@ export class ChatStreamTranslator {
         return head + this.callArguments(known.index, args);
       }
       case "response.completed":
-        return head + this.finish(this.nextCallIndex > 0 ? "tool_calls" : "stop", event.response?.usage);
+        return head + this.finish(this.nextCallIndex > 0 ? this.callsReason() : "stop", event.response?.usage);
       case "response.incomplete":
         return (
-          head + this.finish(this.nextCallIndex > 0 ? "tool_calls" : incompleteReason(event), event.response?.usage)
+          head +
+          this.finish(this.nextCallIndex > 0 ? this.callsReason() : incompleteReason(event), event.response?.usage)
         );
       case "response.failed":
       case "error":
@@ -232,6 +250,8 @@ export class ChatStreamTranslator {
     const call = this.calls.get(itemId);
     if (!call || literal.length <= 2) return head;
     call.argumentsSent = true;
+    if (this.options.legacyFunctions)
+      return call.index > 0 ? head : head + this.chunk(`{"function_call":{"arguments":${literal}}}`);
     return head + this.chunk(`{"tool_calls":[{"index":${call.index},"function":{"arguments":${literal}}}]}`);
   }
 
@@ -323,9 +343,16 @@ export function aggregateChatCompletion(
   const message: Record<string, unknown> = { role: "assistant", content: text || null };
   if (reasoning && options.reasoningOutput === "reasoning_content") message.reasoning_content = reasoning;
   if (reasoning && options.reasoningOutput === "think-tags") message.content = `<think>${reasoning}</think>${text}`;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  if (toolCalls.length > 0 && options.legacyFunctions) message.function_call = toolCalls[0]!.function;
+  else if (toolCalls.length > 0) message.tool_calls = toolCalls;
   const finishReason: FinishReason =
-    toolCalls.length > 0 ? "tool_calls" : terminal.type === "response.incomplete" ? incompleteReason(terminal) : "stop";
+    toolCalls.length > 0
+      ? options.legacyFunctions
+        ? "function_call"
+        : "tool_calls"
+      : terminal.type === "response.incomplete"
+        ? incompleteReason(terminal)
+        : "stop";
   return {
     id: options.id,
     object: "chat.completion",

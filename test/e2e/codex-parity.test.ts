@@ -308,3 +308,72 @@ describe("GET /v1/models", () => {
     expect(list.data.map((m: Json) => m.id)).toContain("gpt-5.5");
   });
 });
+
+describe("legacy functions / function_call in chat", () => {
+  const functions = [
+    {
+      name: "get_weather",
+      description: "Weather",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    },
+    { name: "get_time", parameters: { type: "object", properties: {} } },
+  ];
+
+  it("answers in the legacy shape and honours a forced function_call", async () => {
+    backend.enqueue({ kind: "tool_calls", calls: [{ name: "get_weather", arguments: '{"city":"Paris"}' }] });
+    const completion = (await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "Weather in Paris?" }],
+      functions,
+      function_call: { name: "get_weather" },
+    })) as unknown as Json;
+    const choice = completion.choices[0];
+    expect(choice.finish_reason).toBe("function_call");
+    expect(choice.message.function_call).toEqual({ name: "get_weather", arguments: '{"city":"Paris"}' });
+    expect(choice.message.tool_calls).toBeUndefined();
+    const sent = upstreamResponses().at(-1)!;
+    expect(sent.body.tool_choice).toEqual({ type: "function", name: "get_weather" });
+    expect(sent.body.parallel_tool_calls).toBe(false);
+
+    // The second turn: the assistant's function_call and the function's answer.
+    await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [
+        { role: "user", content: "Weather in Paris?" },
+        { role: "assistant", content: null, function_call: choice.message.function_call },
+        { role: "function", name: "get_weather", content: "sunny" },
+      ],
+      functions,
+    });
+    const second = upstreamResponses().at(-1)!;
+    expect(second.body.tool_choice).toBe("auto");
+    const call = second.body.input.find((item: Json) => item.type === "function_call");
+    const output = second.body.input.find((item: Json) => item.type === "function_call_output");
+    expect(call).toMatchObject({ name: "get_weather", arguments: '{"city":"Paris"}' });
+    expect(output).toMatchObject({ call_id: call.call_id, output: "sunny" });
+  });
+
+  it("streams the legacy delta.function_call", async () => {
+    backend.enqueue({ kind: "tool_calls", calls: [{ name: "get_time", arguments: '{"tz":"UTC"}' }] });
+    const stream = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "Time?" }],
+      functions,
+      function_call: "auto",
+      stream: true,
+    });
+    let name = "";
+    let args = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as Json | undefined;
+      if (delta?.function_call?.name) name += delta.function_call.name;
+      if (delta?.function_call?.arguments) args += delta.function_call.arguments;
+      expect(delta?.tool_calls).toBeUndefined();
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(name).toBe("get_time");
+    expect(args).toBe('{"tz":"UTC"}');
+    expect(finish).toBe("function_call");
+  });
+});

@@ -88,6 +88,7 @@ export async function handleChatCompletions(
     includeUsage: translated.includeUsage,
     reasoningOutput: ctx.config.reasoningOutput,
     toolNames: translated.toolNames,
+    legacyFunctions: translated.legacyFunctions,
   };
 
   if (!translated.stream) {
