@@ -29,11 +29,15 @@ export interface UpstreamCallOptions {
   sessionId?: string;
   /** The client's request headers: its own `session-id`, `thread-id`, `x-client-request-id` are forwarded. */
   clientHeaders?: Headers;
+  /** How long to wait for the answer's headers; the configured connect timeout when absent. */
+  timeoutMs?: number;
 }
 
 /** Retries for 5xx, throttling 429s and connection errors before the first byte (at most 2, as the README promises). */
 export const MAX_RETRIES = 2;
 const RETRY_BASE_MS = 250;
+/** Image calls answer after 60–120 s (docs/protocol.md §11). */
+const IMAGE_TIMEOUT_MS = 180_000;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -69,24 +73,21 @@ export class CodexClient {
     url: string,
     init: RequestInit,
     clientSignal: AbortSignal | undefined,
+    timeoutMs = this.deps.config.connectTimeoutMs,
   ): Promise<Response> {
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(clientSignal?.reason);
     if (clientSignal?.aborted) onClientAbort();
     clientSignal?.addEventListener("abort", onClientAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new ConnectTimeout()), this.deps.config.connectTimeoutMs);
+    const timer = setTimeout(() => controller.abort(new ConnectTimeout()), timeoutMs);
     try {
       return await this.deps.fetch(url, { ...init, signal: controller.signal });
     } catch (error) {
       if (controller.signal.reason instanceof ConnectTimeout) {
-        throw new ProxyError(
-          504,
-          `The Codex backend did not answer within ${Math.round(this.deps.config.connectTimeoutMs / 1000)} s.`,
-          {
-            type: "upstream_error",
-            code: "upstream_timeout",
-          },
-        );
+        throw new ProxyError(504, `The Codex backend did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+          type: "upstream_error",
+          code: "upstream_timeout",
+        });
       }
       throw error;
     } finally {
@@ -102,6 +103,24 @@ export class CodexClient {
     const url = `${this.deps.config.codexBaseUrl}/responses`;
     const payload = JSON.stringify(body);
     return this.send(url, { method: "POST", body: payload }, "text/event-stream", options);
+  }
+
+  /**
+   * POSTs an image request (`images/generations` or `images/edits`, docs/protocol.md §11)
+   * and returns the backend's JSON answer. These calls take one to two minutes
+   * before the first byte, so they wait at least three minutes for it.
+   */
+  async createImages(
+    endpoint: "generations" | "edits",
+    body: Record<string, unknown>,
+    options: UpstreamCallOptions = {},
+  ): Promise<Response> {
+    const url = `${this.deps.config.codexBaseUrl}/images/${endpoint}`;
+    const timeoutMs = Math.max(this.deps.config.connectTimeoutMs, IMAGE_TIMEOUT_MS);
+    return this.send(url, { method: "POST", body: JSON.stringify(body) }, "application/json", {
+      ...options,
+      timeoutMs,
+    });
   }
 
   /** Waits before retry number `attempt` (0-based), with the same backoff as HTTP-level retries. */
@@ -127,6 +146,7 @@ export class CodexClient {
           url,
           { ...init, headers: this.headers(auth, accept, options) },
           options.signal,
+          options.timeoutMs,
         );
       } catch (error) {
         if (options.signal?.aborted) throw clientClosed();

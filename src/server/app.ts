@@ -21,6 +21,7 @@ import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
 import { handleCodexModels } from "./routes/codex-models.js";
 import { refuseWebSocket } from "./routes/websocket-refusal.js";
+import { handleImageEdits, handleImageGenerations } from "./routes/images.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
 import { handleCodexUsage, handleUsage } from "./routes/usage.js";
 
@@ -217,6 +218,8 @@ export function createApp(deps: AppDeps): ProxyApp {
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
     ["GET", "/v1/responses", () => refuseWebSocket()],
     ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
+    ["POST", "/v1/images/generations", (event) => handleImageGenerations(request(event), context, logInfo(event))],
+    ["POST", "/v1/images/edits", (event) => handleImageEdits(request(event), context, logInfo(event))],
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
     ["GET", "/v1/usage", () => handleUsage(context)],
     ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => ["GET", path, () => handleCodexUsage(context)]),

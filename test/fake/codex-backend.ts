@@ -12,7 +12,7 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { validateResponsesRequest, type CatalogueModel, type Rejection } from "./codex-validation.js";
-import { checkCompactionItems, isCompactionRequest } from "./codex-parity.js";
+import { answerImages, checkCompactionItems, isCompactionRequest } from "./codex-parity.js";
 import {
   EventFramer,
   compactionFrames,
@@ -77,6 +77,8 @@ export interface FakeCodexBackendOptions {
   acceptedTokens?: string[];
   models?: Array<Record<string, unknown>>;
   rateLimitHeaders?: Record<string, string>;
+  /** How long image requests take before the answer (the real ones take 60–120 s). */
+  imageDelayMs?: number;
 }
 
 export interface FakeCodexBackend {
@@ -618,6 +620,13 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         return handleResponses(req, res, raw, body);
       if (req.method === "GET" && url.pathname === `${BASE_PATH}/models`)
         return handleModels(req, res, url.searchParams);
+      if (req.method === "POST" && url.pathname.startsWith(`${BASE_PATH}/images/`)) {
+        if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
+        const answer = answerImages(url.pathname.slice(`${BASE_PATH}/images/`.length), body);
+        const timer = setTimeout(() => sendJson(res, answer.status, answer.body), options.imageDelayMs ?? 0);
+        res.once("close", () => clearTimeout(timer));
+        return;
+      }
       sendJson(res, 404, { detail: "Not Found" });
     });
   });

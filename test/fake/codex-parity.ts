@@ -51,3 +51,44 @@ export function weeklyOnlyRateLimitHeaders(usedPercent: number): Record<string, 
     "x-codex-active-limit": "codex",
   };
 }
+
+// ---------------------------------------------------------------------------
+// images/generations and images/edits
+
+const IMAGE_FIELDS = new Set(["prompt", "model", "size", "quality", "background", "n"]);
+/** A 1×1 transparent PNG. */
+export const FAKE_PNG_BASE64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+/**
+ * The answer to an image request, or its rejection: the backend takes only
+ * its known JSON fields (edits add `images`), needs a prompt, and answers
+ * `{created, data:[{b64_json}], usage}`.
+ */
+export function answerImages(endpoint: string, body: unknown): { status: number; body: Record<string, unknown> } {
+  if (endpoint !== "generations" && endpoint !== "edits") return { status: 404, body: { detail: "Not Found" } };
+  if (!isRecord(body)) return { status: 400, body: { detail: "Invalid JSON body" } };
+  for (const field of Object.keys(body)) {
+    if (IMAGE_FIELDS.has(field) || (endpoint === "edits" && field === "images")) continue;
+    return { status: 400, body: { detail: `Unsupported parameter: ${field}` } };
+  }
+  if (typeof body.prompt !== "string" || !body.prompt)
+    return invalid("Missing required parameter: 'prompt'.", "prompt");
+  if (endpoint === "edits") {
+    const images = body.images;
+    if (!Array.isArray(images) || images.length === 0)
+      return invalid("Missing required parameter: 'images'.", "images");
+    for (const [i, image] of images.entries())
+      if (!isRecord(image) || typeof image.image_url !== "string" || !image.image_url.startsWith("data:image/"))
+        return invalid(`Invalid 'images[${i}].image_url': expected a data:image URL.`, `images[${i}].image_url`);
+  }
+  const n = typeof body.n === "number" ? body.n : 1;
+  return {
+    status: 200,
+    body: {
+      created: Math.floor(Date.now() / 1000),
+      data: Array.from({ length: n }, () => ({ b64_json: FAKE_PNG_BASE64 })),
+      usage: { input_tokens: 50, output_tokens: 1056, total_tokens: 1106 },
+    },
+  };
+}
