@@ -7,6 +7,7 @@ import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
 import { unsupportedEffort } from "./effort-error.js";
 import { serviceTier } from "./service-tier.js";
+import { webSearchTool } from "./web-search.js";
 import { stableUuid } from "./hash.js";
 import { shortenToolName, type ToolNameMap } from "./tool-names.js";
 
@@ -369,7 +370,9 @@ export function toResponsesRequest(raw: unknown, ctx: ChatTranslationContext): T
 
   const resolved = resolveModel(typeof raw.model === "string" ? raw.model : undefined, ctx.models, ctx.defaultModel);
   const toolNames = new Map<string, string>();
-  const tools = translateTools(raw, toolNames);
+  const functionTools = translateTools(raw, toolNames);
+  const search = webSearchTool(raw.web_search_options);
+  const tools = search ? [...(functionTools ?? []), search] : functionTools;
   const conversation = translateMessages(raw.messages, shortenToolName);
 
   const reasoningObject = isRecord(raw.reasoning) ? raw.reasoning : undefined;

@@ -8,6 +8,7 @@ import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import type { ReasoningOutput } from "../core/config.js";
 import type { ProxyError } from "../core/errors.js";
 import { restoreToolName, type ToolNameMap } from "./tool-names.js";
+import { chatAnnotations, type ChatAnnotation } from "./web-search.js";
 
 export interface ChatResponseOptions {
   id: string;
@@ -189,6 +190,11 @@ export class ChatStreamTranslator {
       }
       case "response.output_item.done": {
         const item = event.item;
+        if (item?.type === "message") {
+          // Citations of a web search arrive with the finished message.
+          const annotations = chatAnnotations(item);
+          return annotations.length > 0 ? head + this.chunk(`{"annotations":${JSON.stringify(annotations)}}`) : head;
+        }
         if (!item || !FUNCTION_ITEM_TYPES.has(item.type)) return head;
         const args = item.type === "custom_tool_call" ? (item.input ?? "") : (item.arguments ?? "");
         const known = item.id ? this.calls.get(item.id) : undefined;
@@ -315,9 +321,11 @@ export function aggregateChatCompletion(
   let reasoning = "";
   let sawMessage = false;
   const toolCalls: AggregatedCall[] = [];
+  const annotations: ChatAnnotation[] = [];
   for (const { item } of items) {
     if (item.type === "message") {
       sawMessage = true;
+      annotations.push(...chatAnnotations(item));
       for (const part of item.content ?? [])
         if (part.type === "output_text" && typeof part.text === "string") text += part.text;
     } else if (item.type === "reasoning") {
@@ -343,6 +351,7 @@ export function aggregateChatCompletion(
   const message: Record<string, unknown> = { role: "assistant", content: text || null };
   if (reasoning && options.reasoningOutput === "reasoning_content") message.reasoning_content = reasoning;
   if (reasoning && options.reasoningOutput === "think-tags") message.content = `<think>${reasoning}</think>${text}`;
+  if (annotations.length > 0) message.annotations = annotations;
   if (toolCalls.length > 0 && options.legacyFunctions) message.function_call = toolCalls[0]!.function;
   else if (toolCalls.length > 0) message.tool_calls = toolCalls;
   const finishReason: FinishReason =

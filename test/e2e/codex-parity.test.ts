@@ -377,3 +377,69 @@ describe("legacy functions / function_call in chat", () => {
     expect(finish).toBe("function_call");
   });
 });
+
+describe("web search", () => {
+  it("maps chat web_search_options to the hosted tool and returns the citations as annotations", async () => {
+    const completion = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "What do lighthouses do?" }],
+      web_search_options: {
+        search_context_size: "high",
+        user_location: { type: "approximate", approximate: { country: "FR", city: "Brest" } },
+      },
+    });
+    const message = completion.choices[0]!.message;
+    expect(message.content).toContain("Lighthouses guide ships.");
+    expect(message.annotations).toEqual([
+      {
+        type: "url_citation",
+        url_citation: {
+          url: "https://example.com/lighthouses",
+          title: "Lighthouses of the world",
+          start_index: 0,
+          end_index: 11,
+        },
+      },
+    ]);
+    expect(completion.choices[0]!.finish_reason).toBe("stop");
+    const sent = upstreamResponses().at(-1)!;
+    expect(sent.body.tools).toEqual([
+      {
+        type: "web_search",
+        search_context_size: "high",
+        user_location: { type: "approximate", country: "FR", city: "Brest" },
+      },
+    ]);
+  });
+
+  it("streams the annotations on the chat route", async () => {
+    const stream = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [{ role: "user", content: "Lighthouses?" }],
+      web_search_options: {},
+      stream: true,
+    });
+    const annotations: unknown[] = [];
+    let text = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as Json | undefined;
+      text += delta?.content ?? "";
+      if (delta?.annotations) annotations.push(...delta.annotations);
+      expect(delta?.tool_calls).toBeUndefined();
+    }
+    expect(text).toContain("Lighthouses guide ships.");
+    expect(annotations).toEqual([expect.objectContaining({ type: "url_citation" })]);
+  });
+
+  it("passes a web_search tool through on /v1/responses, with the call and the citation in the output", async () => {
+    const response = await client.responses.create({
+      model: "gpt-5.5",
+      input: "Lighthouses?",
+      tools: [{ type: "web_search" }],
+    });
+    expect(response.output.map((item) => item.type)).toEqual(["web_search_call", "message"]);
+    const part = (response.output[1] as OpenAI.Responses.ResponseOutputMessage).content[0] as Json;
+    expect(part.annotations[0]).toMatchObject({ type: "url_citation", url: "https://example.com/lighthouses" });
+    expect(upstreamResponses().at(-1)!.body.tools).toEqual([{ type: "web_search" }]);
+  });
+});

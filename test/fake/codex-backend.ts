@@ -12,7 +12,14 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { validateResponsesRequest, type CatalogueModel, type Rejection } from "./codex-validation.js";
-import { answerImages, checkCompactionItems, isCompactionRequest } from "./codex-parity.js";
+import {
+  answerImages,
+  checkCompactionItems,
+  checkWebSearchTools,
+  FAKE_CITATION,
+  isCompactionRequest,
+  offersWebSearch,
+} from "./codex-parity.js";
 import {
   EventFramer,
   compactionFrames,
@@ -24,6 +31,7 @@ import {
   hexId,
   incompleteFrame,
   messageFrames,
+  webSearchCallFrames,
   reasoningFrames,
   shellFor,
   splitText,
@@ -70,7 +78,9 @@ export type Scenario =
   | { kind: "hang" }
   | { kind: "slow"; text: string; deltaCount: number; delayMs: number }
   /** The answer to an input ending in `compaction_trigger` (the default for such requests). */
-  | { kind: "compaction" };
+  | { kind: "compaction" }
+  /** A hosted web search, then an answer citing one page (the default when `web_search` is offered). */
+  | { kind: "web_search"; text: string };
 
 export interface FakeCodexBackendOptions {
   port?: number;
@@ -280,7 +290,12 @@ function checkReasoningFollowed(input: unknown[]): Rejection | undefined {
 function validate(body: unknown, models: Map<string, ModelInfo>): Rejection | undefined {
   const rejection = validateResponsesRequest(body, models);
   if (rejection || !isRecord(body) || !Array.isArray(body.input)) return rejection;
-  return checkItemIds(body.input) ?? checkReasoningFollowed(body.input) ?? checkCompactionItems(body.input);
+  return (
+    checkItemIds(body.input) ??
+    checkReasoningFollowed(body.input) ??
+    checkCompactionItems(body.input) ??
+    checkWebSearchTools(body.tools)
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -390,6 +405,20 @@ function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
       plan.head.push(...startFrames(f, shell), ...compactionFrames(f, 0));
       plan.head.push(completedFrame(f, shell, estimateUsage(ctx.requestBytes, 400, 0)));
       return plan;
+    case "web_search": {
+      plan.head.push(...startFrames(f, shell), ...webSearchCallFrames(f, 0, lastUserText(body)));
+      const cited = "Lighthouses";
+      const annotation = {
+        type: "url_citation",
+        start_index: scenario.text.indexOf(cited),
+        end_index: scenario.text.indexOf(cited) + cited.length,
+        ...FAKE_CITATION,
+      };
+      const message = messageFrames(f, 1, splitText(scenario.text, 3), { annotations: [annotation] });
+      plan.head.push(...message.head, ...message.deltas, ...message.tail);
+      plan.head.push(completedFrame(f, shell, estimateUsage(ctx.requestBytes, scenario.text.length, 0)));
+      return plan;
+    }
     case "incomplete": {
       const text = scenario.text ?? "A partial answer";
       plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
@@ -581,7 +610,13 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     const rejection = validate(body, models);
     if (rejection) return sendJson(res, rejection.status, rejection.body);
     const json = body as Json; // validated: an object with the fields above
-    const scenario = queue.shift() ?? (isCompactionRequest(json) ? { kind: "compaction" as const } : pickDefault(json));
+    const scenario =
+      queue.shift() ??
+      (isCompactionRequest(json)
+        ? { kind: "compaction" as const }
+        : offersWebSearch(json)
+          ? { kind: "web_search" as const, text: `Lighthouses guide ships. (${lastUserText(json)})` }
+          : pickDefault(json));
     answerScenario(res, scenario, {
       body: json,
       requestBytes: Buffer.byteLength(raw),

@@ -92,3 +92,27 @@ export function answerImages(endpoint: string, body: unknown): { status: number;
     },
   };
 }
+
+// ---------------------------------------------------------------------------
+// hosted web_search
+
+const WEB_SEARCH_FIELDS = new Set(["type", "search_context_size", "user_location", "filters", "external_web_access"]);
+
+/** True when the request offers the hosted web_search tool. */
+export function offersWebSearch(body: Json): boolean {
+  return Array.isArray(body.tools) && body.tools.some((tool) => isRecord(tool) && tool.type === "web_search");
+}
+
+/** A hosted web_search tool takes only its own fields. */
+export function checkWebSearchTools(tools: unknown): Rejection | undefined {
+  if (!Array.isArray(tools)) return undefined;
+  for (const [i, tool] of tools.entries()) {
+    if (!isRecord(tool) || tool.type !== "web_search") continue;
+    for (const key of Object.keys(tool))
+      if (!WEB_SEARCH_FIELDS.has(key)) return invalid(`Unknown parameter: 'tools[${i}].${key}'.`, `tools[${i}].${key}`);
+  }
+  return undefined;
+}
+
+/** The citation the fake's web search answer carries. */
+export const FAKE_CITATION = { url: "https://example.com/lighthouses", title: "Lighthouses of the world" };

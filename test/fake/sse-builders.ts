@@ -281,7 +281,13 @@ export function messageFrames(
   f: EventFramer,
   outputIndex: number,
   pieces: string[],
-  options: { phase?: "final_answer" | "commentary"; status?: "completed" | "incomplete"; deltaLimit?: number } = {},
+  options: {
+    phase?: "final_answer" | "commentary";
+    status?: "completed" | "incomplete";
+    deltaLimit?: number;
+    /** Annotations of the finished text part (web search citations). */
+    annotations?: Json[];
+  } = {},
 ): MessageFrames {
   const id = hexId("msg_");
   const phase = options.phase ?? "final_answer";
@@ -305,7 +311,7 @@ export function messageFrames(
   const deltas = new Array<string>(limit);
   for (let i = 0; i < limit; i++) deltas[i] = f.textDelta(id, outputIndex, pieces[i]!);
   if (limit < pieces.length) return { head, deltas, tail: [] };
-  const part = { ...emptyPart, text };
+  const part = { ...emptyPart, text, annotations: options.annotations ?? [] };
   const tail = [
     f.frame({
       type: "response.output_text.done",
@@ -403,5 +409,25 @@ export function compactionFrames(f: EventFramer, outputIndex: number): string[] 
   return [
     f.frame({ type: "response.output_item.added", output_index: outputIndex, item }),
     f.frame({ type: "response.output_item.done", output_index: outputIndex, item }),
+  ];
+}
+
+/** A hosted web search call (`web_search_call`), added and done, as the backend streams it. */
+export function webSearchCallFrames(f: EventFramer, outputIndex: number, query: string): string[] {
+  const id = hexId("ws_");
+  return [
+    f.frame({
+      type: "response.output_item.added",
+      output_index: outputIndex,
+      item: { id, type: "web_search_call", status: "in_progress" },
+    }),
+    f.frame({ type: "response.web_search_call.in_progress", output_index: outputIndex, item_id: id }),
+    f.frame({ type: "response.web_search_call.searching", output_index: outputIndex, item_id: id }),
+    f.frame({ type: "response.web_search_call.completed", output_index: outputIndex, item_id: id }),
+    f.frame({
+      type: "response.output_item.done",
+      output_index: outputIndex,
+      item: { id, type: "web_search_call", status: "completed", action: { type: "search", query } },
+    }),
   ];
 }
