@@ -216,7 +216,6 @@ export function createApp(deps: AppDeps): ProxyApp {
     ],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
-    ["GET", "/v1/responses", () => refuseWebSocket()],
     ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
     ["POST", "/v1/images/generations", (event) => handleImageGenerations(request(event), context, logInfo(event))],
     ["POST", "/v1/images/edits", (event) => handleImageEdits(request(event), context, logInfo(event))],
@@ -237,6 +236,9 @@ export function createApp(deps: AppDeps): ProxyApp {
     );
   }
   for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
+  // Codex clients try a WebSocket here first: refused at once (426) so they fall back to POST.
+  // Not in `routes`, so that Allow still names only POST.
+  app.on("GET", "/v1/responses", guarded(refuseWebSocket));
   // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
   app.all("/**", (event) => {
     const path = event.url.pathname.replace(/\/+$/, "") || "/";

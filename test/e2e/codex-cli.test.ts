@@ -27,6 +27,8 @@ const proxied = (method: string, path: string, from: number) =>
 
 describe("codex exec through the proxy", () => {
   it("answers a prompt, with an effort the model supports and the current conversation headers", async () => {
+    // The CLI offers the hosted web_search tool, on which the fake would search: answer plainly.
+    backend.enqueue({ kind: "text", text: "Echo: Say hi" });
     const run = await runCodexExec({ baseURL: proxy.baseURL, prompt: "Say hi" });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Echo: Say hi");
@@ -51,6 +53,7 @@ describe("codex exec through the proxy", () => {
 
   it("falls back from the WebSocket to HTTP after one refused upgrade (426)", async () => {
     const from = proxy.logs.length;
+    backend.enqueue({ kind: "text", text: "Echo: Say hi" });
     const run = await runCodexExec({ baseURL: proxy.baseURL, prompt: "Say hi", websockets: true });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Echo: Say hi");

@@ -96,7 +96,15 @@ export function answerImages(endpoint: string, body: unknown): { status: number;
 // ---------------------------------------------------------------------------
 // hosted web_search
 
-const WEB_SEARCH_FIELDS = new Set(["type", "search_context_size", "user_location", "filters", "external_web_access"]);
+// search_content_types: sent by the Codex CLI 0.171, which the real backend accepts.
+const WEB_SEARCH_FIELDS = new Set([
+  "type",
+  "search_context_size",
+  "user_location",
+  "filters",
+  "external_web_access",
+  "search_content_types",
+]);
 
 /** True when the request offers the hosted web_search tool. */
 export function offersWebSearch(body: Json): boolean {
