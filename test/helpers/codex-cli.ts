@@ -28,7 +28,7 @@ export interface CodexRunOptions {
 
 const CODEX_BIN = join(process.cwd(), "node_modules", ".bin", "codex");
 
-export function codexConfig(options: CodexRunOptions): string {
+function codexConfig(options: CodexRunOptions): string {
   return `model = "${options.model ?? "gpt-5.5"}"
 model_provider = "proxy"
 check_for_update_on_startup = false
