@@ -25,6 +25,12 @@ export interface ProxyConfig {
   idleTimeoutMs: number;
   /** Origins allowed by CORS; empty = CORS off. */
   corsOrigins: string[];
+  /**
+   * ANTHROPIC_MODEL_MAP: Claude model family (`opus`, `sonnet`, `haiku`, …)
+   * → catalogue model, optionally with `:effort`. Families not listed use
+   * the built-in defaults (docs/anthropic.md).
+   */
+  anthropicModelMap: Record<string, string>;
 }
 
 export const DEFAULTS = {
@@ -59,6 +65,27 @@ function logLevel(value: string | undefined): LogLevel {
   return normalized === "debug" || normalized === "warn" || normalized === "error" ? normalized : "info";
 }
 
+/** A setting the user wrote that cannot be used: the message names the variable and the fix. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** `opus=gpt-5.5:high,sonnet=gpt-5.5,haiku=gpt-5.4-mini` → { opus: "gpt-5.5:high", … }. */
+export function parseAnthropicModelMap(value: string | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of (value ?? "").split(",")) {
+    if (!pair.trim()) continue;
+    const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*=\s*([A-Za-z0-9][A-Za-z0-9._:-]*)\s*$/.exec(pair);
+    if (!match) {
+      throw new ConfigError(
+        `ANTHROPIC_MODEL_MAP: '${pair.trim()}' is not a family=model pair (example: opus=gpt-5.5:high,sonnet=gpt-5.5,haiku=gpt-5.4-mini).`,
+      );
+    }
+    map[match[1]!.toLowerCase()] = match[2]!;
+  }
+  return map;
+}
+
 export function loadConfig(env: EnvRecord): ProxyConfig {
   return {
     codexBaseUrl: (nonEmpty(env.CODEX_BASE_URL) ?? DEFAULTS.codexBaseUrl).replace(/\/+$/, ""),
@@ -77,5 +104,6 @@ export function loadConfig(env: EnvRecord): ProxyConfig {
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean),
+    anthropicModelMap: parseAnthropicModelMap(env.ANTHROPIC_MODEL_MAP),
   };
 }
