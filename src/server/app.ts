@@ -12,10 +12,12 @@ import { VERSION } from "../core/version.js";
 import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
-import { errorResponse, ProxyError, toProxyError } from "../core/errors.js";
+import { ProxyError, toProxyError } from "../core/errors.js";
+import { errorResponseFor } from "./error-shape.js";
 import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
 import type { Logger } from "../core/logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleAnthropicCountTokens, handleAnthropicMessages } from "./routes/anthropic-messages.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
@@ -133,7 +135,7 @@ export function createApp(deps: AppDeps): ProxyApp {
           error: cause instanceof Error ? cause.message : String(error.message),
         });
       }
-      return errorResponse(proxyError);
+      return errorResponseFor(event.url.pathname, proxyError);
     },
   });
 
@@ -151,7 +153,7 @@ export function createApp(deps: AppDeps): ProxyApp {
             error: error instanceof Error ? error.message : String(error),
           });
         }
-        return errorResponse(proxyError);
+        return errorResponseFor(event.url.pathname, proxyError);
       }
     };
 
@@ -162,7 +164,8 @@ export function createApp(deps: AppDeps): ProxyApp {
     const key = deps.config.proxyApiKey;
     if (!key) {
       if (deps.v1Auth !== "required") return;
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           503,
           "This proxy has no API key configured and refuses to run open: set ADMIN_API_KEY (and optionally PROXY_API_KEY) with `wrangler secret put`.",
@@ -174,7 +177,8 @@ export function createApp(deps: AppDeps): ProxyApp {
       );
     }
     if (!(await hasValidKey(event.req.headers, key))) {
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           401,
           "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
@@ -197,8 +201,10 @@ export function createApp(deps: AppDeps): ProxyApp {
       "/health",
       async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
     ],
-    ["GET", "/v1/models", () => handleListModels(context)],
-    ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
+    ["GET", "/v1/models", (event) => handleListModels(context, request(event))],
+    ["GET", "/v1/models/**:id", (event) => handleGetModel(context, request(event), event.context.params?.id ?? "")],
+    ["POST", "/v1/messages", (event) => handleAnthropicMessages(request(event), context, logInfo(event))],
+    ["POST", "/v1/messages/count_tokens", (event) => handleAnthropicCountTokens(request(event), context)],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
     ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
@@ -223,7 +229,8 @@ export function createApp(deps: AppDeps): ProxyApp {
       .filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4))))
       .map(([m]) => m);
     if (allowed.length === 0) {
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           404,
           `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`,
@@ -239,7 +246,7 @@ export function createApp(deps: AppDeps): ProxyApp {
         headers: { allow: allowed.join(", ") },
       },
     );
-    return errorResponse(error);
+    return errorResponseFor(event.url.pathname, error);
   });
 
   return { app, context };
