@@ -58,6 +58,8 @@ export type Scenario =
       calls: Array<{ name: string; arguments: string; callId?: string }>;
       preamble?: string;
       argumentDeltas?: number;
+      /** Summary paragraphs of the reasoning item before the calls (the Anthropic front's thinking blocks). */
+      reasoningSummary?: string[];
     }
   | { kind: "raw"; sse: string }
   | { kind: "http"; status: number; body: string; headers?: Record<string, string> }
@@ -347,7 +349,7 @@ function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
       return plan;
     }
     case "tool_calls": {
-      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, scenario.reasoningSummary, encrypted));
       let index = 1;
       let outputChars = 0;
       if (scenario.preamble) {
