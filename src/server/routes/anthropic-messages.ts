@@ -25,16 +25,18 @@ import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay }
 export class AnthropicRelay implements EventRelay {
   readonly idleText = PING_FRAME;
 
-  constructor(private readonly translator: AnthropicStreamTranslator) {}
+  constructor(
+    private readonly translator: AnthropicStreamTranslator,
+    readonly idleIntervalMs?: number,
+  ) {}
 
   onEvent(raw: RawEvent): string {
     // The delta events are nearly all of a stream: copy their JSON string literal instead of parsing.
     switch (raw.type) {
       case "response.output_text.delta": {
+        // No item id needed: text continues the open text block (see AnthropicStreamTranslator).
         const delta = jsonStringLiteral(raw.data, "delta");
-        const itemId = jsonStringLiteral(raw.data, "item_id");
-        if (delta !== undefined && itemId !== undefined)
-          return this.translator.contentLiteral(JSON.parse(itemId) as string, delta);
+        if (delta !== undefined) return this.translator.contentLiteral(undefined, delta);
         break;
       }
       case "response.reasoning_summary_text.delta":

@@ -59,10 +59,17 @@ export const PING_FRAME = frame("ping", '{"type":"ping"}');
 
 const FUNCTION_ITEM_TYPES = new Set(["function_call", "custom_tool_call"]);
 
+/** The block being streamed; `deltaPrefix` is its delta frame up to the text literal, built once per block. */
 type OpenBlock =
-  | { kind: "text"; index: number; itemId: string | undefined }
-  | { kind: "thinking"; index: number; itemId: string | undefined }
+  | { kind: "text"; index: number; itemId: string | undefined; deltaPrefix: string }
+  | { kind: "thinking"; index: number; itemId: string | undefined; deltaPrefix: string }
   | { kind: "tool_use"; index: number; itemId: string | undefined; argumentsSent: boolean };
+
+function deltaPrefix(index: number, type: string, field: string): string {
+  return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"${type}","${field}":`;
+}
+
+const DELTA_END = "}}\n\n";
 
 function summaryText(item: OutputItem): string {
   return (item.summary ?? [])
@@ -134,25 +141,37 @@ export class AnthropicStreamTranslator {
     return frame("content_block_delta", `{"type":"content_block_delta","index":${index},"delta":${delta}}`);
   }
 
-  /** Text from a JSON string literal (the fast path hands literals over without parsing). */
+  /**
+   * Text from a JSON string literal (the fast path hands literals over without
+   * parsing, and without the item id: text continues the open text block,
+   * which its message item's end closes).
+   */
   private textLiteral(itemId: string | undefined, literal: string): string {
-    let out = "";
-    if (this.open?.kind !== "text" || (itemId !== undefined && this.open.itemId !== itemId)) {
-      out = this.openBlock({ kind: "text", index: this.nextIndex++, itemId }, '{"type":"text","text":""}');
-    }
-    return out + this.delta(this.open!.index, `{"type":"text_delta","text":${literal}}`);
+    const open = this.open;
+    if (open?.kind === "text" && (itemId === undefined || open.itemId === undefined || open.itemId === itemId))
+      return open.deltaPrefix + literal + DELTA_END;
+    const index = this.nextIndex++;
+    const block = { kind: "text" as const, index, itemId, deltaPrefix: deltaPrefix(index, "text_delta", "text") };
+    return this.openBlock(block, '{"type":"text","text":""}') + block.deltaPrefix + literal + DELTA_END;
   }
 
   private thinkingLiteral(itemId: string | undefined, literal: string): string {
     if (!this.options.thinking) return "";
-    let out = "";
-    if (this.open?.kind !== "thinking" || this.open.itemId !== itemId) {
-      out = this.openBlock(
-        { kind: "thinking", index: this.nextIndex++, itemId },
-        '{"type":"thinking","thinking":"","signature":""}',
-      );
-    }
-    return out + this.delta(this.open!.index, `{"type":"thinking_delta","thinking":${literal}}`);
+    const open = this.open;
+    if (open?.kind === "thinking" && open.itemId === itemId) return open.deltaPrefix + literal + DELTA_END;
+    const index = this.nextIndex++;
+    const block = {
+      kind: "thinking" as const,
+      index,
+      itemId,
+      deltaPrefix: deltaPrefix(index, "thinking_delta", "thinking"),
+    };
+    return (
+      this.openBlock(block, '{"type":"thinking","thinking":"","signature":""}') +
+      block.deltaPrefix +
+      literal +
+      DELTA_END
+    );
   }
 
   private openToolUse(item: OutputItem): string {
@@ -194,7 +213,7 @@ export class AnthropicStreamTranslator {
       return out + this.closeBlock();
     }
     if (item.type === "message") {
-      if (sameItem && this.open?.kind === "text") return this.closeBlock();
+      if (this.open?.kind === "text" && (sameItem || this.open.itemId === undefined)) return this.closeBlock();
       const text = messageText(item);
       return text ? this.textLiteral(item.id, JSON.stringify(text)) + this.closeBlock() : "";
     }
