@@ -347,6 +347,22 @@ async function main(): Promise<void> {
       headers: {},
       body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }),
     },
+    {
+      // Claude Code's shape, small: a Claude name mapped to gpt-5.5, a system prompt, adaptive thinking.
+      name: "proxy /v1/messages",
+      url: new URL(`${proxyBase}/v1/messages?beta=true`),
+      headers: { "anthropic-version": "2023-06-01" },
+      body: (t) =>
+        JSON.stringify({
+          model: "claude-sonnet-4-5",
+          max_tokens: 32000,
+          system: [{ type: "text", text: "You are terse.", cache_control: { type: "ephemeral" } }],
+          messages: [{ role: "user", content: [{ type: "text", text: t }] }],
+          thinking: { type: "adaptive" },
+          output_config: { effort: "medium" },
+          stream: true,
+        }),
+    },
   ];
 
   const [directTarget, , responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
