@@ -229,6 +229,10 @@ describe("GET /v1/models", () => {
       display_name: expect.stringContaining("gpt-5.6-sol"),
       created_at: expect.any(String),
     });
+    const byAgent = await (
+      await fetch(`${proxy.url}/v1/models`, { headers: { "user-agent": "claude-cli/2.1.332 (external, sdk-cli)" } })
+    ).json();
+    expect(byAgent.data[0].type).toBe("model");
     const openai = await (await fetch(`${proxy.url}/v1/models`)).json();
     expect(openai.object).toBe("list");
   });

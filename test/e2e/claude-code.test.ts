@@ -3,6 +3,8 @@
  * against the fake backend: a plain answer, and a tool loop in which Claude
  * Code runs the tool and sends the thinking block back.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { claudeCodeScenario, runClaude } from "../helpers/claude-code.js";
@@ -68,6 +70,20 @@ describe("Claude Code through serve", () => {
     expect(types).toContain("reasoning");
     expect(types.indexOf("reasoning")).toBe(types.indexOf("function_call") - 1);
     expect(second.input.find((i: { type?: string }) => i.type === "reasoning").encrypted_content).toMatch(/^gAAAA/);
+  }, 90_000);
+
+  it("discovers the proxy's Claude model names from the Anthropic-shaped model list", async () => {
+    backend.reset();
+    backend.setDefault(claudeCodeScenario);
+    const result = await runClaude("say hi", {
+      baseUrl: url,
+      apiKey: KEY,
+      env: { CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1" },
+    });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const cache = JSON.parse(readFileSync(path.join(result.home, ".claude/cache/gateway-models.json"), "utf8"));
+    const ids = cache.models.map((m: { id: string }) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(["claude-opus", "claude-sonnet", "claude-haiku"]));
   }, 90_000);
 
   it("a wrong key makes Claude Code fail with an authentication error", async () => {

@@ -12,6 +12,8 @@ export const CLAUDE = fileURLToPath(new URL("../../node_modules/.bin/claude", im
 
 export interface ClaudeResult {
   code: number | null;
+  /** The temporary HOME it ran with (Claude Code keeps its caches under ~/.claude). */
+  home: string;
   stdout: string;
   stderr: string;
   // biome-ignore lint/suspicious/noExplicitAny: Claude Code's --output-format json result, indexed freely
@@ -20,7 +22,7 @@ export interface ClaudeResult {
 
 export function runClaude(
   prompt: string,
-  options: { baseUrl: string; apiKey: string; args?: string[]; timeoutMs?: number },
+  options: { baseUrl: string; apiKey: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number },
 ): Promise<ClaudeResult> {
   const home = tempHome("claude-home-");
   const cwd = tempHome("claude-cwd-");
@@ -36,6 +38,7 @@ export function runClaude(
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     CLAUDE_CODE_MAX_RETRIES: "0",
     CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK: "1",
+    ...options.env,
   };
   return new Promise((resolve) => {
     const child = execFile(
@@ -49,7 +52,7 @@ export function runClaude(
         } catch {
           json = undefined;
         }
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, json });
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, home, stdout, stderr, json });
       },
     );
     child.stdin?.end();
