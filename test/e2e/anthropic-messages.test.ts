@@ -30,6 +30,8 @@ beforeEach(() => backend.reset());
 // biome-ignore lint/suspicious/noExplicitAny: the upstream request bodies, indexed freely
 const sentBodies = (): any[] => backend.requests.filter((r) => r.path.endsWith("/responses")).map((r) => r.body);
 
+const JSON_TYPE = { "content-type": "application/json" };
+
 const weatherTool: Anthropic.Tool = {
   name: "get_weather",
   description: "Current weather for a city",
@@ -255,7 +257,7 @@ describe("errors in the Anthropic shape", () => {
   });
 
   it("invalid JSON → 400 in the Anthropic shape", async () => {
-    const res = await fetch(`${proxy.url}/v1/messages`, { method: "POST", body: "{nope" });
+    const res = await fetch(`${proxy.url}/v1/messages`, { method: "POST", headers: JSON_TYPE, body: "{nope" });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
   });
@@ -271,7 +273,11 @@ describe("errors in the Anthropic shape", () => {
       body: JSON.stringify({ model: "gpt-5.5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
     });
     expect(res.status).toBe(200);
-    const denied = await fetch(`${keyed.url}/v1/messages/count_tokens`, { method: "POST", body: "{}" });
+    const denied = await fetch(`${keyed.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: "{}",
+    });
     expect(denied.status).toBe(401);
     expect(await denied.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
   });
@@ -327,7 +333,7 @@ describe("errors in the Anthropic shape", () => {
   });
 
   it("unknown paths and wrong methods under /v1/messages answer in the Anthropic shape", async () => {
-    const missing = await fetch(`${proxy.url}/v1/messages/batches`, { method: "POST", body: "{}" });
+    const missing = await fetch(`${proxy.url}/v1/messages/batches`, { method: "POST", headers: JSON_TYPE, body: "{}" });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
     const wrongMethod = await fetch(`${proxy.url}/v1/messages`);
