@@ -48,6 +48,9 @@ describe("Claude Code through serve", () => {
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.json).toMatchObject({ type: "result", subtype: "success", is_error: false });
     expect(result.json.result).toBe("Hello from the proxy.");
+    // Usage arrives with message_delta (the backend reports it only at the end), and Claude Code takes it from there.
+    expect(result.json.usage.input_tokens + result.json.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    expect(result.json.usage.output_tokens).toBeGreaterThan(0);
     const body = sentBodies()[0];
     expect(body.model).toBe("gpt-5.6-sol"); // Claude Code's default opus name → the strongest model
     expect(body.prompt_cache_key).toBe(result.json.session_id);
