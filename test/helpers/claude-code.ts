@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Scenario } from "../fake/codex-backend.js";
 import { tempHome } from "./cli.js";
 
-export const CLAUDE = fileURLToPath(new URL("../../node_modules/.bin/claude", import.meta.url));
+const CLAUDE = fileURLToPath(new URL("../../node_modules/.bin/claude", import.meta.url));
 
 export interface ClaudeResult {
   code: number | null;
