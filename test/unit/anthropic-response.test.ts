@@ -237,7 +237,9 @@ describe("errors in the Anthropic shape", () => {
     [new ProxyError(429, "limit", { headers: { "retry-after": "30" } }), 429, "rate_limit_error"],
     [new ProxyError(502, "Codex backend failed: boom", { code: "upstream_error" }), 502, "api_error"],
     [new ProxyError(502, "x", { code: "server_is_overloaded" }), 529, "overloaded_error"],
-    [new ProxyError(503, "Could not reach the Codex backend"), 529, "overloaded_error"],
+    [new ProxyError(503, "Codex backend error (HTTP 503): slow_down"), 529, "overloaded_error"],
+    [new ProxyError(503, "Could not reach the Codex backend", { code: "upstream_unreachable" }), 503, "api_error"],
+    [new ProxyError(503, "no API key configured", { code: "api_key_not_configured" }), 503, "api_error"],
   ])("%s → %i %s", (error, status, type) => {
     const mapped = toAnthropicError(error);
     expect(mapped.status).toBe(status);

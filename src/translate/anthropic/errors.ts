@@ -3,7 +3,8 @@
  * with the statuses the Anthropic SDKs map to their error classes: 400
  * invalid_request_error, 401 authentication_error, 403 permission_error,
  * 404 not_found_error, 413 request_too_large, 429 rate_limit_error, 529
- * overloaded_error, other 5xx api_error. Pure.
+ * overloaded_error (the backend says it is overloaded), other 5xx api_error.
+ * Pure.
  */
 import type { ProxyError } from "../../core/errors.js";
 
@@ -50,7 +51,8 @@ function typeFor(status: number): string {
 export function toAnthropicError(error: ProxyError): AnthropicError {
   let status = error.status;
   let message = error.message;
-  if (status >= 500 && (OVERLOADED.test(error.code ?? "") || OVERLOADED.test(message) || status === 503)) status = 529;
+  // Only a backend that says it is overloaded is 529; an unreachable backend or a missing setting stays a 5xx api_error.
+  if (status >= 500 && (OVERLOADED.test(error.code ?? "") || OVERLOADED.test(message))) status = 529;
   if (error.code === "context_length_exceeded" && !message.toLowerCase().includes(CONTEXT_PHRASE))
     message = `${CONTEXT_PHRASE}: ${message}`;
   // A 400 from our own validation names the field, as the Anthropic API does.
