@@ -9,7 +9,7 @@ import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore } from "../credentials/types.js";
 import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { stdioLogWriter } from "../node/log-writer.js";
-import { startServer, type RunningServer } from "../node/server.js";
+import { startServer, validBindHost, type RunningServer } from "../node/server.js";
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { openCredentialStore } from "./credential-store.js";
@@ -100,6 +100,7 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
 export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
   const config = loadConfig(env);
   const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
+  validBindHost(host);
   const port = parsePort(options.port ?? env.PORT);
   const logger = createLogger({
     production: config.production,

@@ -25,6 +25,11 @@ export interface ProxyConfig {
   idleTimeoutMs: number;
   /** Origins allowed by CORS; empty = CORS off. */
   corsOrigins: string[];
+  /**
+   * Host names answered without PROXY_API_KEY besides localhost, 127.x and [::1]
+   * (ALLOWED_HOSTS; `*` = any): the guard against DNS rebinding.
+   */
+  allowedHosts: string[];
 }
 
 export const DEFAULTS = {
@@ -59,6 +64,26 @@ function logLevel(value: string | undefined): LogLevel {
   return normalized === "debug" || normalized === "warn" || normalized === "error" ? normalized : "info";
 }
 
+export class ConfigError extends Error {}
+
+/** A Host name (`proxy.lan`, `192.168.1.5`, `[fd00::2]`), optionally with a port; lower-cased, port dropped. */
+const HOST_NAME_RE = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?$/;
+
+function allowedHosts(value: string | undefined): string[] {
+  const names = (nonEmpty(value) ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase().replace(/\.$/, ""))
+    .filter(Boolean);
+  for (const name of names) {
+    if (name !== "*" && !HOST_NAME_RE.test(name)) {
+      throw new ConfigError(
+        `ALLOWED_HOSTS: "${name}" is not a host name. List names as they appear in the Host header, comma-separated (e.g. "proxy.lan,192.168.1.5,[fd00::2]"), without a scheme or path; "*" allows any.`,
+      );
+    }
+  }
+  return names.map((name) => (name.startsWith("[") ? name.slice(0, name.indexOf("]") + 1) : name.replace(/:\d+$/, "")));
+}
+
 export function loadConfig(env: EnvRecord): ProxyConfig {
   return {
     codexBaseUrl: (nonEmpty(env.CODEX_BASE_URL) ?? DEFAULTS.codexBaseUrl).replace(/\/+$/, ""),
@@ -77,5 +102,6 @@ export function loadConfig(env: EnvRecord): ProxyConfig {
       .split(",")
       .map((o) => o.trim())
       .filter(Boolean),
+    allowedHosts: allowedHosts(env.ALLOWED_HOSTS),
   };
 }

@@ -2,7 +2,7 @@
  * The one h3 app behind both `serve` (Node) and the Cloudflare Worker. It is
  * built from its dependencies; nothing here knows which runtime it runs on.
  */
-import { H3, type H3Event } from "h3";
+import { H3, type H3Event, type Middleware } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
@@ -11,6 +11,7 @@ import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../core/version.js";
 import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
+import { JSON_CONTENT_TYPES, requestGuards, requireContentType, type ErrorShape } from "./request-guards.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
 import { errorResponse, ProxyError, toProxyError } from "../core/errors.js";
 import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
@@ -155,6 +156,18 @@ export function createApp(deps: AppDeps): ProxyApp {
       }
     };
 
+  // Every API here answers in the OpenAI shape; a route with another shape passes its own.
+  const openAIShape: ErrorShape = (error) => errorResponse(error);
+  // Without a key, the Host check stops DNS rebinding; where a key is always required
+  // (the Worker, answering on its own hostname) the key is the guard.
+  const checkHost = deps.v1Auth !== "required" && !deps.config.proxyApiKey && !deps.config.allowedHosts.includes("*");
+  app.use(
+    requestGuards({
+      allowedOrigins: deps.config.corsOrigins,
+      allowedHosts: checkHost ? deps.config.allowedHosts : undefined,
+      shape: openAIShape,
+    }),
+  );
   if (deps.config.corsOrigins.length > 0) app.use(corsMiddleware(deps.config.corsOrigins));
 
   // /v1/* is guarded by PROXY_API_KEY when it is set.
@@ -189,8 +202,14 @@ export function createApp(deps: AppDeps): ProxyApp {
   // h3 types its request against the DOM's Request; under the Workers types the two declarations
   // differ only in generics, so routes take the platform Request both runtimes really hand us.
   const request = (event: H3Event): Request => event.req as Request;
+  const jsonBody = { middleware: [requireContentType(JSON_CONTENT_TYPES, openAIShape)] };
   const routes: Array<
-    [method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]
+    [
+      method: "GET" | "POST",
+      path: string,
+      handler: (event: H3Event) => Response | Promise<Response>,
+      options?: { middleware: Middleware[] },
+    ]
   > = [
     [
       "GET",
@@ -199,8 +218,13 @@ export function createApp(deps: AppDeps): ProxyApp {
     ],
     ["GET", "/v1/models", () => handleListModels(context)],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
-    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
-    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
+    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event)), jsonBody],
+    [
+      "POST",
+      "/v1/chat/completions",
+      (event) => handleChatCompletions(request(event), context, logInfo(event)),
+      jsonBody,
+    ],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
   ];
   if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
@@ -211,11 +235,11 @@ export function createApp(deps: AppDeps): ProxyApp {
       maxBodyBytes: deps.config.maxBodyBytes,
     };
     routes.push(
-      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin)],
+      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin), jsonBody],
       ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(request(event), admin)],
     );
   }
-  for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
+  for (const [method, path, handler, options] of routes) app.on(method, path, guarded(handler), options);
   // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
   app.all("/**", (event) => {
     const path = event.url.pathname.replace(/\/+$/, "") || "/";
