@@ -77,12 +77,11 @@ async function stop(...servers: Serve[]): Promise<void> {
   await Promise.all(servers.map((s) => s.cli.exited));
 }
 
-function chat(url: string, signal?: AbortSignal): Promise<Response> {
+function chat(url: string): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
-    signal,
   });
 }
 
@@ -100,10 +99,10 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
  * issuer has it, with the request that triggered it (wrapped: returning the promise itself
  * from an async function would wait for it).
  */
-async function refreshInFlight(server: Serve, delayMs: number, signal?: AbortSignal) {
+async function refreshInFlight(server: Serve, delayMs: number) {
   oauth.setRefreshDelay(delayMs);
   const before = oauth.refreshCount;
-  const request = chat(server.url, signal);
+  const request = chat(server.url);
   request.catch(() => undefined);
   await until(() => oauth.refreshCount > before, "the refresh to reach the issuer");
   return { request };
@@ -120,7 +119,8 @@ describe("every credential write takes the refresh lock", () => {
     await seed(home, 10 * 60_000);
     const server = await serve(home);
     try {
-      const { request } = await refreshInFlight(server, 1500);
+      // Long enough for `login` to start and write while the refresh is still at the issuer.
+      const { request } = await refreshInFlight(server, 4000);
       const fresh = oauth.issueTokens();
       const login = await runCli(
         ["login", "--access-token", fresh.access_token, "--refresh-token", fresh.refresh_token],
@@ -322,10 +322,19 @@ describe("shutdown", () => {
     const seeded = await seed(home, 10 * 60_000);
     const server = await serve(home);
     const issuedBefore = oauth.accessTokens.length;
-    // The client gives up, so no open request holds the shutdown back: only the refresh does.
-    const client = new AbortController();
-    await refreshInFlight(server, 2000, client.signal);
-    client.abort();
+    oauth.setRefreshDelay(2000);
+    const refreshesBefore = oauth.refreshCount;
+    // The client that triggered the refresh hangs up, so no open request holds the shutdown back: only the refresh does.
+    const client = http.request(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      agent: false,
+    });
+    client.on("error", () => undefined);
+    client.end(JSON.stringify({ messages: [{ role: "user", content: "hi" }] }));
+    await until(() => oauth.refreshCount > refreshesBefore, "the refresh to reach the issuer");
+    client.destroy();
+    await new Promise((resolve) => client.on("close", resolve));
     server.cli.child.kill("SIGTERM");
     expect(await server.cli.exited).toBe(0);
     await until(() => oauth.accessTokens.length > issuedBefore, "the issuer to answer");
