@@ -113,7 +113,12 @@ export class ConfCredentialStore implements CredentialStore {
   private async write(shape: StoreShape): Promise<void> {
     this.readFile();
     if (this.held && !(await this.held.stillHeld())) {
-      throw new Error(`Lost the credential lock ${this.lock.path} before writing; nothing was written.`);
+      // Another process judged this one dead and took the lock: writing now could undo its work.
+      throw new ProxyError(
+        503,
+        `Lost the credential lock ${this.lock.path} to another process before writing; nothing was written. Retry the request.`,
+        { type: "server_error", code: "credential_lock_lost" },
+      );
     }
     this.lastRead = undefined;
     // JSON drops undefined fields, which is how a cleared field is removed.
