@@ -15,7 +15,7 @@ import { readIdentity } from "../auth/jwt.js";
 import { requestRefresh } from "../auth/oauth-client.js";
 import { credentialsFromTokens } from "../credentials/token-record.js";
 import { loadConfig, type EnvRecord } from "../core/config.js";
-import type { StoredCredentials } from "../credentials/types.js";
+import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
 
@@ -172,8 +172,11 @@ export async function obtainLogin(
 export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {
   const store = openCredentialStore(env);
   const credentials = await obtainLogin(options, env, { now });
-  // A login starts a new local chain: any earlier hand-off no longer applies.
-  await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
+  // A login starts a new local chain: any earlier hand-off no longer applies. Under the lock, so
+  // that a refresh in flight in a running `serve` finishes first and then sees the new login.
+  await underCredentialLock(store, () =>
+    store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined }),
+  );
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
   process.stdout.write(
     `Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`,

@@ -12,13 +12,21 @@ import { stdioLogWriter } from "../node/log-writer.js";
 import { startServer, validBindHost, type RunningServer } from "../node/server.js";
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
-import { openCredentialStore } from "./credential-store.js";
+import { openCredentialStore, openUsageStore } from "./credential-store.js";
 
 export interface ServeOptions {
   port?: string | number;
   host?: string;
   insecureNoAuth?: boolean;
 }
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const ENV_REFRESH_TOKEN_IGNORED =
+  'REFRESH_TOKEN from the environment is not used: serve cannot write a rotated refresh token back to the environment, so the chain would die at the next restart. ACCESS_TOKEN is used until it expires. To keep a refreshing login, store the tokens with `codex-proxy login --access-token "$ACCESS_TOKEN" --refresh-token "$REFRESH_TOKEN"` and unset both variables.';
+
+const ENV_TOKEN_HINT =
+  "Set a fresh ACCESS_TOKEN in the environment, or unset ACCESS_TOKEN and REFRESH_TOKEN and store the tokens with `codex-proxy login` so that serve refreshes them.";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
@@ -125,8 +133,11 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
   const now = Date.now;
-  const envStore = new EnvCredentialStore(env, now());
+  // REFRESH_TOKEN is not used: a rotated refresh token cannot be written back to the environment,
+  // so the next start would spend the old one again and the chain would die (see the README).
+  const envStore = new EnvCredentialStore({ ...env, REFRESH_TOKEN: undefined }, now());
   const fromEnv = (await envStore.get()) !== undefined;
+  if (fromEnv && env.REFRESH_TOKEN?.trim()) logger.warn(ENV_REFRESH_TOKEN_IGNORED);
   const fileStore = openCredentialStore(env);
   const store: CredentialStore = fromEnv ? envStore : fileStore;
   const auth = new TokenManager({
@@ -135,10 +146,11 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     fetch: globalThis.fetch.bind(globalThis),
     now,
     logger,
+    reloginHint: fromEnv ? ENV_TOKEN_HINT : undefined,
   });
-  const rateLimits = new RateLimitTracker(
-    persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)),
-  );
+  // Usage goes to usage.json: saving it never rewrites the credential file.
+  const usage = openUsageStore(fileStore);
+  const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => usage.set(snapshot)));
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
   const source = fromEnv
@@ -155,7 +167,14 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     stopping = true;
     logger.info("shutting down", { signal });
     clearInterval(keepFresh);
-    void server.close(10_000).then(() => process.exit(0));
+    // A refresh in flight (for a request or the background check) finishes and saves the rotated
+    // tokens within the grace period: exiting in the middle would lose the chain. Past the grace
+    // period the process exits anyway, and the lock it holds is removed on exit.
+    const refreshSaved = auth.settle();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    void Promise.all([server.close(SHUTDOWN_GRACE_MS), Promise.race([refreshSaved, grace])]).then(() =>
+      process.exit(0),
+    );
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));

@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { credentialStatus } from "../credentials/types.js";
-import { openCredentialStore } from "./credential-store.js";
+import { openCredentialStore, openUsageStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
 import { readWorkerStatus } from "./worker-status.js";
 
@@ -21,7 +21,7 @@ export async function runStatus(options: StatusOptions, env = process.env, now =
   const store = openCredentialStore(env);
   const credentials = await store.get();
   const status = credentialStatus(credentials, now);
-  const rateLimits = await store.getRateLimits();
+  const rateLimits = await openUsageStore(store).get();
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rateLimits ? { ...status, rateLimits } : status, null, 2)}\n`);
   } else {

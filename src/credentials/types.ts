@@ -37,6 +37,14 @@ export interface CredentialStore {
   withRefreshLock?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Runs a credential write (login, logout, admin push) under the same lock as
+ * refreshes, so that a refresh in flight can never overwrite it.
+ */
+export function underCredentialLock<T>(store: CredentialStore, fn: () => Promise<T>): Promise<T> {
+  return store.withRefreshLock ? store.withRefreshLock(fn) : fn();
+}
+
 /** The `status --json` / `GET /admin/credentials/status` shape (docs/protocol.md §9). */
 export type CredentialStatus =
   | { type: "oauth"; hasCredentials: false; [extra: string]: unknown }

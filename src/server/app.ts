@@ -62,6 +62,19 @@ function randomId(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 24);
 }
 
+/** `/health`: up, and whether credentials are usable; a credential store that cannot be read says why (503). */
+async function health(auth: AuthProvider): Promise<Response> {
+  try {
+    return Response.json({ status: "ok", version: VERSION, hasCredentials: await auth.hasCredentials() });
+  } catch (error) {
+    const problem = toProxyError(error);
+    return Response.json(
+      { status: "error", version: VERSION, hasCredentials: false, error: problem.message, code: problem.code },
+      { status: 503 },
+    );
+  }
+}
+
 export function createApp(deps: AppDeps): ProxyApp {
   const now = deps.now ?? Date.now;
   const fetchImpl = deps.fetch ?? globalThis.fetch.bind(globalThis);
@@ -211,11 +224,7 @@ export function createApp(deps: AppDeps): ProxyApp {
       options?: { middleware: Middleware[] },
     ]
   > = [
-    [
-      "GET",
-      "/health",
-      async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
-    ],
+    ["GET", "/health", () => health(deps.auth)],
     ["GET", "/v1/models", () => handleListModels(context)],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
     ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event)), jsonBody],
