@@ -3,6 +3,7 @@
  * Platform fetch only, so the Worker uses the same code.
  */
 import { CODEX_CLIENT_ID } from "./constants.js";
+import { describeNetworkError } from "../core/errors.js";
 
 export interface TokenResponse {
   access_token: string;
@@ -67,7 +68,7 @@ async function tokenRequest(
     });
   } catch (error) {
     throw new OAuthError(
-      `could not reach the OAuth issuer (${error instanceof Error ? error.message : "network error"})`,
+      `could not reach the OAuth issuer at ${issuer} (${describeNetworkError(error)})`,
       "network_error",
       0,
       false,
