@@ -183,7 +183,11 @@ export class TokenManager implements AuthProvider {
         }
         if (error.terminal || attempt >= TRANSIENT_RETRIES - 1) {
           await store
-            .set({ ...current, lastRefreshError: `${new Date(now()).toISOString()}: ${error.message}` })
+            .set({
+              ...current,
+              lastRefreshError: `${new Date(now()).toISOString()}: ${error.message}`,
+              lastRefreshErrorTerminal: error.terminal || undefined,
+            })
             .catch(() => {});
           logger.warn("token refresh failed", { code: error.code, terminal: error.terminal });
           const failure = new ProxyError(

@@ -17,7 +17,15 @@ interface StoreShape {
   rateLimits?: RateLimitSnapshot;
 }
 
-export class CredentialFileError extends Error {}
+/** The credential file exists but cannot be read; `path` names it when known (logout removes it). */
+export class CredentialFileError extends Error {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
 
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
@@ -35,18 +43,25 @@ export class ConfCredentialStore implements CredentialStore {
   private lastRead: { at: number; credentials: StoredCredentials | undefined } | undefined;
 
   constructor(options: ConfStoreOptions = {}) {
+    const settings = {
+      projectName: "codex-proxy",
+      configName: "credentials",
+      cwd: options.cwd,
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+    };
     try {
-      this.conf = new Conf<StoreShape>({
-        projectName: "codex-proxy",
-        configName: "credentials",
-        cwd: options.cwd,
-        configFileMode: 0o600,
-        // Never silently replace a file we cannot read: it may hold the only copy of a refresh token.
-        clearInvalidConfig: false,
-        accessPropertiesByDotNotation: false,
-      });
+      // Never silently replace a file we cannot read: it may hold the only copy of a refresh token.
+      this.conf = new Conf<StoreShape>({ ...settings, clearInvalidConfig: false });
     } catch (error) {
-      throw this.unreadable(error, options.cwd);
+      // Only to learn the path: reading an invalid file this way neither writes nor clears it.
+      let where: string | undefined;
+      try {
+        where = new Conf<StoreShape>({ ...settings, clearInvalidConfig: true }).path;
+      } catch {
+        where = undefined;
+      }
+      throw this.unreadable(error, where);
     }
   }
 
@@ -58,7 +73,8 @@ export class ConfCredentialStore implements CredentialStore {
   private unreadable(error: unknown, where = this.conf?.path): CredentialFileError {
     const reason = error instanceof Error ? error.message : String(error);
     return new CredentialFileError(
-      `The credential file${where ? ` in ${where}` : ""} could not be read (${reason}). It was left untouched; fix or remove it, then run \`codex-proxy login\`.`,
+      `The credential file${where ? ` ${where}` : ""} could not be read (${reason}). It was left untouched; fix it, or remove it with \`codex-proxy logout\`, then run \`codex-proxy login\`.`,
+      where,
     );
   }
 
@@ -89,9 +105,11 @@ export class ConfCredentialStore implements CredentialStore {
     this.conf.set("credentials", stored);
   }
 
+  /** Removes the credentials, and the file itself when nothing else is left in it. */
   async clear(): Promise<void> {
     this.lastRead = undefined;
     this.conf.delete("credentials");
+    if (this.conf.size === 0) await rm(this.conf.path, { force: true });
   }
 
   async getRateLimits(): Promise<RateLimitSnapshot | undefined> {
