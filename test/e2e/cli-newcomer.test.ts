@@ -419,6 +419,34 @@ describe("/v1/models", () => {
   });
 });
 
+describe("pushing credentials", () => {
+  it("records no refresh that never happened, so the Worker's status shows none", async () => {
+    const backend = await startFakeCodexBackend();
+    const store = openCredentialStore({ CODEX_PROXY_HOME: tempHome() });
+    const proxy = await startTestProxy({ codexBaseUrl: backend.url, env: { ADMIN_API_KEY: "admin-key" }, store });
+    try {
+      const tokens = oauth.issueTokens();
+      const headers = { authorization: "Bearer admin-key", "content-type": "application/json" };
+      const pushed = await fetch(`${proxy.url}/admin/credentials`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          accessToken: tokens.access_token,
+          refreshToken: tokens.refresh_token,
+          expiresAt: Date.now() + 3600_000,
+        }),
+      });
+      expect(pushed.status).toBe(200);
+      const status = await (await fetch(`${proxy.url}/admin/credentials/status`, { headers })).json();
+      expect(status).toMatchObject({ hasCredentials: true });
+      expect(status.lastRefresh).toBeUndefined();
+    } finally {
+      await proxy.close(100);
+      await backend.close();
+    }
+  });
+});
+
 describe("the command itself", () => {
   it("-V prints the version and bare codex-proxy prints help, both exit 0", async () => {
     const version = await runCli(["-V"], {});

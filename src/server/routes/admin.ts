@@ -48,7 +48,8 @@ function requiredString(body: Record<string, unknown>, field: string, problems: 
   return undefined;
 }
 
-export function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
+/** The pushed record; no `lastRefresh`, since pushing is not a refresh (status would show one that never happened). */
+export function parseCredentialsBody(body: Record<string, unknown>): StoredCredentials {
   const problems: string[] = [];
   const accessToken = requiredString(body, "accessToken", problems);
   const refreshToken = requiredString(body, "refreshToken", problems);
@@ -78,14 +79,13 @@ export function parseCredentialsBody(body: Record<string, unknown>, now: number)
     userId: identity.userId ?? ((body.userID as string | undefined) || undefined),
     email: identity.email,
     plan: identity.plan,
-    lastRefresh: now,
   };
 }
 
 export async function handleSetCredentials(request: Request, deps: AdminDeps): Promise<Response> {
   const store = await requireAdmin(request, deps);
   const body = await readJsonObject(request, deps.maxBodyBytes);
-  await store.set(parseCredentialsBody(body, deps.now()));
+  await store.set(parseCredentialsBody(body));
   return Response.json({ status: "success", message: "Credentials updated successfully" });
 }
 
