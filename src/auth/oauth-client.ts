@@ -3,6 +3,7 @@
  * Platform fetch only, so the Worker uses the same code.
  */
 import { CODEX_CLIENT_ID } from "./constants.js";
+import { describeNetworkError } from "../core/errors.js";
 
 export interface TokenResponse {
   access_token: string;
@@ -75,12 +76,8 @@ async function tokenRequest(
     });
   } catch (error) {
     const timedOut = error instanceof Error && error.name === "TimeoutError";
-    const reason = timedOut
-      ? `no answer within ${TOKEN_REQUEST_TIMEOUT_MS / 1000} s`
-      : error instanceof Error
-        ? error.message
-        : "network error";
-    throw new OAuthError(`could not reach the OAuth issuer (${reason})`, "network_error", 0, false);
+    const reason = timedOut ? `no answer within ${TOKEN_REQUEST_TIMEOUT_MS / 1000} s` : describeNetworkError(error);
+    throw new OAuthError(`could not reach the OAuth issuer at ${issuer} (${reason})`, "network_error", 0, false);
   }
   let text: string;
   try {

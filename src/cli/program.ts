@@ -14,7 +14,7 @@ import { statusCommand } from "./status.js";
 export function createProgram(): Command {
   const program = new Command("codex-proxy")
     .description("Use your ChatGPT subscription's Codex backend through the standard OpenAI APIs.")
-    .version(VERSION, "-v, --version")
+    .version(VERSION, "-V, --version")
     .showHelpAfterError()
     .addCommand(loginCommand())
     .addCommand(statusCommand())
@@ -25,5 +25,14 @@ export function createProgram(): Command {
 }
 
 export async function runCli(argv: string[]): Promise<void> {
-  await createProgram().parseAsync(argv);
+  const program = createProgram();
+  const args = argv.slice(2);
+  // Bare `codex-proxy` is a question, not a mistake: the commands, exit 0.
+  if (args.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  // -V is commander's spelling; -v, the other common one, was the only one before.
+  if (args.length === 1 && args[0] === "-v") args[0] = "-V";
+  await program.parseAsync([...argv.slice(0, 2), ...args]);
 }

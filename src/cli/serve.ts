@@ -3,7 +3,7 @@
  * environment (ACCESS_TOKEN…) when set, else from the stored login.
  */
 import { Command } from "commander";
-import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
+import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore } from "../credentials/types.js";
@@ -34,9 +34,9 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function parsePort(value: string | number | undefined): number {
-  const port = Number(value ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+function parsePort(value: string | number): number {
+  const port = Number(value);
+  if (String(value).trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`Invalid port "${value}": use a number from 1 to 65535.`);
   return port;
 }
@@ -106,10 +106,11 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
 }
 
 export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
-  const config = loadConfig(env);
-  const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
+  // Every bad variable is named at once, before anything starts (the CLI exits 1 with the list).
+  const config = loadCheckedConfig(env);
+  const host = options.host?.trim() || config.host;
   validBindHost(host);
-  const port = parsePort(options.port ?? env.PORT);
+  const port = options.port === undefined ? config.port : parsePort(options.port);
   const logger = createLogger({
     production: config.production,
     level: config.logLevel,

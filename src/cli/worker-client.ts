@@ -4,6 +4,7 @@
  * or something that is not our API.
  */
 import { password, isCancel } from "@clack/prompts";
+import { describeNetworkError } from "../core/errors.js";
 import type { CredentialStatus } from "../credentials/types.js";
 
 export class WorkerError extends Error {}
@@ -44,10 +45,8 @@ async function call(url: string, key: string, init: RequestInit): Promise<unknow
       signal: AbortSignal.timeout(20_000),
     });
   } catch (error) {
-    const cause =
-      (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : "network error");
     throw new WorkerError(
-      `Could not reach ${new URL(url).origin} (${cause}). Check the URL and that the Worker is deployed.`,
+      `Could not reach ${new URL(url).origin} (${describeNetworkError(error)}). Check the URL and that the Worker is deployed.`,
     );
   }
   // A 401 says the key is wrong whatever the body looks like.

@@ -241,12 +241,12 @@ export class TokenManager implements AuthProvider {
   }
 
   /** Records the error for `status` — on the same credentials only, never over newer ones. */
-  private async recordError(current: StoredCredentials, message: string): Promise<void> {
+  private async recordError(current: StoredCredentials, message: string, terminal = false): Promise<void> {
     const { store } = this.options;
     try {
       const latest = await store.get();
       if (latest && latest.refreshToken === current.refreshToken)
-        await store.set({ ...latest, lastRefreshError: message });
+        await store.set({ ...latest, lastRefreshError: message, lastRefreshErrorTerminal: terminal || undefined });
     } catch {
       // Status is best effort; the client gets the error anyway.
     }
@@ -286,7 +286,7 @@ export class TokenManager implements AuthProvider {
         { type: "server_error", code: "refresh_unavailable", headers: { "retry-after": "30" } },
       );
     }
-    await this.recordError(current, `${when}: ${error.message}`);
+    await this.recordError(current, `${when}: ${error.message}`, true);
     const failure = new ProxyError(401, `Could not refresh the ChatGPT access token: ${error.message}. ${this.hint}`, {
       type: "authentication_error",
       code: "refresh_failed",

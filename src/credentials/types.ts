@@ -18,6 +18,8 @@ export interface StoredCredentials {
   lastRefresh?: number;
   /** Message of the last failed refresh (never contains a token). */
   lastRefreshError?: string;
+  /** True when that failure needs a new login (the refresh token was spent, revoked or expired). */
+  lastRefreshErrorTerminal?: boolean;
   /** Set when the chain was pushed to a Worker: the local copy must not refresh any more. */
   handedOffTo?: string;
   handedOffAt?: number;
@@ -83,6 +85,7 @@ export function credentialStatus(credentials: StoredCredentials | undefined, now
   if (credentials.plan) status.plan = credentials.plan;
   if (credentials.lastRefresh) status.lastRefresh = credentials.lastRefresh;
   if (credentials.lastRefreshError) status.lastRefreshError = credentials.lastRefreshError;
+  if (credentials.lastRefreshError && credentials.lastRefreshErrorTerminal) status.lastRefreshErrorTerminal = true;
   if (credentials.handedOffTo) status.handedOffTo = credentials.handedOffTo;
   return status;
 }

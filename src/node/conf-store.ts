@@ -10,6 +10,7 @@
  * every request's path.
  */
 import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import Conf from "conf";
 import { ProxyError } from "../core/errors.js";
@@ -39,6 +40,19 @@ function reasonOf(error: unknown): string {
   return "unknown error";
 }
 
+/**
+ * The credential file exists but cannot be read: a 503 for requests, and the
+ * path for `logout`, which removes such a file (it holds nothing usable).
+ */
+export class CredentialFileError extends ProxyError {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(503, message, { type: "server_error", code: "credentials_unreadable" });
+  }
+}
+
 export class ConfCredentialStore implements CredentialStore {
   private readonly conf: Conf<StoreShape>;
   private readonly lock: CredentialLock;
@@ -47,18 +61,25 @@ export class ConfCredentialStore implements CredentialStore {
   private held: HeldLock | undefined;
 
   constructor(options: ConfStoreOptions = {}) {
+    const settings = {
+      projectName: "codex-proxy",
+      configName: "credentials",
+      cwd: options.cwd,
+      configFileMode: 0o600,
+      accessPropertiesByDotNotation: false,
+    };
     try {
-      this.conf = new Conf<StoreShape>({
-        projectName: "codex-proxy",
-        configName: "credentials",
-        cwd: options.cwd,
-        configFileMode: 0o600,
-        // Never silently replace a file we cannot read: it may hold the only copy of a refresh token.
-        clearInvalidConfig: false,
-        accessPropertiesByDotNotation: false,
-      });
+      // Never silently replace a file we cannot read: it may hold the only copy of a refresh token.
+      this.conf = new Conf<StoreShape>({ ...settings, clearInvalidConfig: false });
     } catch (error) {
-      throw this.unreadable(error, options.cwd);
+      // Only to learn the path: conf then reads an invalid file as empty, and neither writes nor clears it.
+      let where: string | undefined;
+      try {
+        where = new Conf<StoreShape>({ ...settings, clearInvalidConfig: true }).path;
+      } catch {
+        where = undefined;
+      }
+      throw this.unreadable(error, where);
     }
     this.lock = new CredentialLock(`${this.conf.path}.lock`);
   }
@@ -73,11 +94,10 @@ export class ConfCredentialStore implements CredentialStore {
     return path.dirname(this.conf.path);
   }
 
-  private unreadable(error: unknown, where = this.conf?.path): ProxyError {
-    return new ProxyError(
-      503,
-      `The credential file${where ? ` ${where}` : ""} cannot be read (${reasonOf(error)}). It was left untouched: fix its permissions or content, or move it away and run \`codex-proxy login\`.`,
-      { type: "server_error", code: "credentials_unreadable" },
+  private unreadable(error: unknown, where = this.conf?.path): CredentialFileError {
+    return new CredentialFileError(
+      `The credential file${where ? ` ${where}` : ""} cannot be read (${reasonOf(error)}). It was left untouched: fix its permissions or content, or remove it with \`codex-proxy logout\`, then run \`codex-proxy login\`.`,
+      where,
     );
   }
 
@@ -105,8 +125,10 @@ export class ConfCredentialStore implements CredentialStore {
     await this.write({ credentials: JSON.parse(JSON.stringify(credentials)) as StoredCredentials });
   }
 
+  /** Removes the credentials and the file itself: nothing else lives in it. */
   async clear(): Promise<void> {
     await this.write({});
+    await rm(this.conf.path, { force: true });
   }
 
   /** Replaces the whole file (dropping what older versions kept beside the credentials), never an unreadable one. */

@@ -57,6 +57,7 @@ function requiredString(body: Record<string, unknown>, field: string, problems: 
 /** Access tokens live days, not years: an expiry further ahead is a unit mistake. */
 const MAX_EXPIRY_AHEAD_MS = 366 * 24 * 60 * 60_000;
 
+/** The pushed record; no `lastRefresh`, since pushing is not a refresh (status would show one that never happened). */
 export function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
   const problems: string[] = [];
   const accessToken = requiredString(body, "accessToken", problems);
@@ -92,7 +93,6 @@ export function parseCredentialsBody(body: Record<string, unknown>, now: number)
     userId: identity.userId ?? ((body.userID as string | undefined) || undefined),
     email: identity.email,
     plan: identity.plan,
-    lastRefresh: now,
   };
 }
 
