@@ -280,7 +280,7 @@ describe("a corrupt credential file", () => {
     expect(await runStatus({ json: true }, { CODEX_PROXY_HOME: corrupt() }, json.io)).toBe(1);
     const body = JSON.parse(json.out());
     expect(body).toMatchObject({ type: "oauth", hasCredentials: false });
-    expect(body.error).toMatch(/could not be read/);
+    expect(body.error).toMatch(/cannot be read/);
     const human = io();
     expect(await runStatus({}, { CODEX_PROXY_HOME: corrupt() }, human.io)).toBe(1);
     expect(human.err()).toMatch(/codex-proxy logout/);

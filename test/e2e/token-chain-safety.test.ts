@@ -36,8 +36,11 @@ beforeEach(() => {
 
 const credentialFile = (home: string) => path.join(home, "credentials.json");
 const lockFile = (home: string) => `${credentialFile(home)}.lock`;
+/** The stored credentials, or undefined when there are none (logout removes the file). */
 const readStored = (home: string) =>
-  (JSON.parse(readFileSync(credentialFile(home), "utf8")) as { credentials?: Record<string, unknown> }).credentials;
+  existsSync(credentialFile(home))
+    ? (JSON.parse(readFileSync(credentialFile(home), "utf8")) as { credentials?: Record<string, unknown> }).credentials
+    : undefined;
 
 /** Stores a login from `issuer` whose access token expires in `expiresInMs` (inside the refresh window when short). */
 async function seed(home: string, expiresInMs: number, issuer: FakeOAuthServer = oauth): Promise<IssuedTokens> {
