@@ -2,7 +2,4 @@
 // Thin launcher: the CLI lives in the compiled library so it can be tested without argv.
 import { runCli } from "../dist/cli/program.js";
 
-runCli(process.argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+process.exitCode = await runCli(process.argv);

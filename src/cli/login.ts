@@ -18,6 +18,7 @@ import { loadConfig, type EnvRecord } from "../core/config.js";
 import type { StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
+import { type CliIO, type CommandContext, processIO } from "./io.js";
 
 export interface LoginOptions {
   device?: boolean;
@@ -33,8 +34,6 @@ export interface LoginOptions {
 }
 
 export class UsageError extends Error {}
-
-const interactive = () => Boolean(process.stdin.isTTY && process.stdout.isTTY);
 
 const NEEDED_FLAGS =
   "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
@@ -63,11 +62,12 @@ function fromFlags(options: LoginOptions, now: number): StoredCredentials {
   };
 }
 
-async function fromPrompts(now: number): Promise<StoredCredentials> {
+async function fromPrompts(now: number, io: CliIO): Promise<StoredCredentials> {
+  const streams = { input: io.stdin, output: io.stdout };
   const ask = async (message: string, secret: boolean, optional = false): Promise<string | undefined> => {
     const answer = secret
-      ? await password({ message })
-      : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined });
+      ? await password({ message, ...streams })
+      : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined, ...streams });
     if (isCancel(answer)) throw new UsageError("Login cancelled.");
     const value = answer?.trim();
     if (!value && !optional) throw new UsageError(`${message} is required.`);
@@ -82,9 +82,9 @@ async function fromPrompts(now: number): Promise<StoredCredentials> {
 }
 
 /** Reads pasted addresses from stdin, explaining a wrong one and asking again, until one is taken or `signal` aborts. */
-function askForPastedRedirect(out: Writable): PasteRedirect {
+function askForPastedRedirect(input: CliIO["stdin"], out: Writable): PasteRedirect {
   return (take, signal) => {
-    const rl = createInterface({ input: process.stdin, output: out, terminal: false });
+    const rl = createInterface({ input, output: out, terminal: false });
     signal.addEventListener("abort", () => rl.close(), { once: true });
     const ask = () =>
       rl.question(
@@ -103,26 +103,26 @@ function askForPastedRedirect(out: Writable): PasteRedirect {
 
 /**
  * Performs a login and returns the credentials, without storing them.
- * Instructions go to `out`: stderr when the caller's stdout is for JSON.
+ * Instructions go to `out` (default `io.stdout`): stderr when the caller's stdout is for JSON.
  */
 export async function obtainLogin(
   options: LoginOptions,
   env: EnvRecord = process.env,
-  { now = Date.now, out = process.stdout }: { now?: () => number; out?: Writable } = {},
+  { now = Date.now, io = processIO(), out = io.stdout }: { now?: () => number; io?: CliIO; out?: Writable } = {},
 ): Promise<StoredCredentials> {
   const config = loadConfig(env);
   const fetchImpl = globalThis.fetch.bind(globalThis);
 
   if (options.accessToken || options.refreshToken) return fromFlags(options, now());
   if (options.manual) {
-    if (!interactive()) throw new UsageError(`--manual asks questions and needs a terminal. ${NEEDED_FLAGS}`);
-    return fromPrompts(now());
+    if (!io.interactive) throw new UsageError(`--manual asks questions and needs a terminal. ${NEEDED_FLAGS}`);
+    return fromPrompts(now(), io);
   }
   if (options.import !== undefined && options.import !== false) {
     const file = typeof options.import === "string" ? options.import : defaultCodexAuthPath(env);
     const imported = await readCodexAuthFile(file, now());
     if (options.refresh === false) {
-      process.stderr.write(
+      io.stderr.write(
         `Warning: --no-refresh: this tool now shares a refresh-token chain with the Codex CLI (${file}). Whichever refreshes second gets refresh_token_reused and must log in again.\n`,
       );
       return imported;
@@ -144,7 +144,7 @@ export async function obtainLogin(
     return credentialsFromTokens(tokens, now());
   }
 
-  const tty = interactive();
+  const tty = io.interactive;
   if (!tty && options.browser !== false) throw new UsageError(`No terminal and no browser to open. ${NEEDED_FLAGS}`);
   const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
   const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",")
@@ -156,7 +156,7 @@ export async function obtainLogin(
     fetch: fetchImpl,
     ports: ports?.length ? ports : undefined,
     timeoutMs,
-    pasteRedirect: tty ? askForPastedRedirect(out) : undefined,
+    pasteRedirect: tty ? askForPastedRedirect(io.stdin, out) : undefined,
     onUrl: async (url) => {
       // Plain, on its own line: copyable by hand and readable by scripts.
       out.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
@@ -169,19 +169,24 @@ export async function obtainLogin(
   return credentialsFromTokens(tokens, now());
 }
 
-export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {
+export async function runLogin(
+  options: LoginOptions,
+  env: EnvRecord = process.env,
+  now = Date.now,
+  io: CliIO = processIO(),
+): Promise<number> {
   const store = openCredentialStore(env);
-  const credentials = await obtainLogin(options, env, { now });
+  const credentials = await obtainLogin(options, env, { now, io });
   // A login starts a new local chain: any earlier hand-off no longer applies.
   await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
-  process.stdout.write(
+  io.stdout.write(
     `Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`,
   );
   return 0;
 }
 
-export function loginCommand(): Command {
+export function loginCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("login")
     .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
     .option("--device", "device-code login for machines without a browser")
@@ -201,6 +206,6 @@ export function loginCommand(): Command {
     .option("--no-browser", "print the sign-in URL instead of opening a browser")
     .option("--timeout <seconds>", "how long to wait for the browser sign-in", "300")
     .action(async (options: LoginOptions) => {
-      process.exitCode = await runLogin(options);
+      setExitCode(await runLogin(options, env, Date.now, io));
     });
 }

@@ -1,14 +1,15 @@
 /** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
 import { Command } from "commander";
 import { revokeToken } from "../auth/oauth-client.js";
-import { loadConfig } from "../core/config.js";
+import { type EnvRecord, loadConfig } from "../core/config.js";
 import { openCredentialStore } from "./credential-store.js";
+import { type CliIO, type CommandContext, processIO } from "./io.js";
 
-export async function runLogout(env = process.env): Promise<number> {
+export async function runLogout(env: EnvRecord = process.env, io: CliIO = processIO()): Promise<number> {
   const store = openCredentialStore(env);
   const credentials = await store.get();
   if (!credentials) {
-    process.stdout.write(`No stored credentials (${store.path}); nothing to do.\n`);
+    io.stdout.write(`No stored credentials (${store.path}); nothing to do.\n`);
     return 0;
   }
   await store.clear();
@@ -17,16 +18,16 @@ export async function runLogout(env = process.env): Promise<number> {
   const revoked = revoke
     ? await revokeToken(globalThis.fetch, loadConfig(env).authIssuer, credentials.refreshToken!)
     : false;
-  process.stdout.write(
+  io.stdout.write(
     `Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`,
   );
   return 0;
 }
 
-export function logoutCommand(): Command {
+export function logoutCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("logout")
     .description("Remove the stored credentials (best-effort revoke upstream)")
     .action(async () => {
-      process.exitCode = await runLogout();
+      setExitCode(await runLogout(env, io));
     });
 }

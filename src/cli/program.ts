@@ -1,29 +1,51 @@
 /**
  * The command tree. Each command lives in its own file and exports a
  * commander `Command`; the logic behind it is a plain function that tests call
- * without argv.
+ * without argv. `runCli` is what `bin/codex-proxy.mjs` runs, and what tests run
+ * in-process with their own streams and environment.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+import type { EnvRecord } from "../core/config.js";
 import { VERSION } from "../core/version.js";
+import { type CliIO, type CommandContext, processIO } from "./io.js";
 import { loginCommand } from "./login.js";
 import { logoutCommand } from "./logout.js";
 import { pushCredentialsCommand } from "./push-credentials.js";
 import { serveCommand } from "./serve.js";
 import { statusCommand } from "./status.js";
 
-export function createProgram(): Command {
+export function createProgram(context: CommandContext): Command {
   const program = new Command("codex-proxy")
     .description("Use your ChatGPT subscription's Codex backend through the standard OpenAI APIs.")
     .version(VERSION, "-v, --version")
     .showHelpAfterError()
-    .addCommand(loginCommand())
-    .addCommand(statusCommand())
-    .addCommand(logoutCommand())
-    .addCommand(serveCommand())
-    .addCommand(pushCredentialsCommand());
+    .addCommand(loginCommand(context))
+    .addCommand(statusCommand(context))
+    .addCommand(logoutCommand(context))
+    .addCommand(serveCommand(context))
+    .addCommand(pushCredentialsCommand(context));
+  // Usage errors, --help and --version end in an exit code rather than process.exit, and write
+  // to the context's streams: subcommands added with addCommand do not inherit these settings.
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => context.io.stdout.write(text),
+      writeErr: (text) => context.io.stderr.write(text),
+    });
+  }
   return program;
 }
 
-export async function runCli(argv: string[]): Promise<void> {
-  await createProgram().parseAsync(argv);
+/** Runs the CLI on `argv` (node, script, args…); resolves with the exit code, having printed any error. */
+export async function runCli(argv: string[], io: CliIO = processIO(), env: EnvRecord = process.env): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram({ io, env, setExitCode: (code) => (exitCode = code) });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    // Commander has already printed its own message (or the help and version it was asked for).
+    if (error instanceof CommanderError) return error.exitCode;
+    io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
 }

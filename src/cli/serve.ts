@@ -13,6 +13,7 @@ import { startServer, type RunningServer } from "../node/server.js";
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { openCredentialStore } from "./credential-store.js";
+import { type CliIO, type CommandContext, processIO } from "./io.js";
 
 export interface ServeOptions {
   port?: string | number;
@@ -33,7 +34,7 @@ function parsePort(value: string | number | undefined): number {
   return port;
 }
 
-function banner(config: ProxyConfig, url: string, credentialSource: string): void {
+function banner(out: CliIO["stdout"], config: ProxyConfig, url: string, credentialSource: string): void {
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
     // The banner is printed at any log level, as one JSON object like every other line.
@@ -46,7 +47,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
       credentials: credentialSource,
       auth: config.proxyApiKey ? "api-key" : "none",
     };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    out.write(`${JSON.stringify(line)}\n`);
     return;
   }
   const lines = [
@@ -63,7 +64,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
     "",
     "Press Ctrl+C to stop.",
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  out.write(`${lines.join("\n")}\n`);
 }
 
 /** Saves the usage windows for `status` without a disk write per request. */
@@ -97,7 +98,11 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
   return timer;
 }
 
-export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
+export async function runServe(
+  options: ServeOptions,
+  env: EnvRecord = process.env,
+  io: CliIO = processIO(),
+): Promise<RunningServer> {
   const config = loadConfig(env);
   const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
   const port = parsePort(options.port ?? env.PORT);
@@ -121,7 +126,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   }
 
   // A closed stdout (`serve | head`, a dead log collector) must not take the proxy down.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+  for (const stream of [io.stdout, io.stderr]) stream.on("error", () => {});
 
   const now = Date.now;
   const envStore = new EnvCredentialStore(env, now());
@@ -145,7 +150,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     : (await fileStore.get().catch(() => undefined))
       ? `stored login (${fileStore.path})`
       : "none yet: run `codex-proxy login`, requests answer 401 until then";
-  banner(config, server.url, source);
+  banner(io.stdout, config, server.url, source);
   const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;
@@ -161,13 +166,13 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   return server;
 }
 
-export function serveCommand(): Command {
+export function serveCommand({ io, env }: CommandContext): Command {
   return new Command("serve")
     .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
     .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
     .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
     .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
     .action(async (options: ServeOptions) => {
-      await runServe(options);
+      await runServe(options, env, io);
     });
 }

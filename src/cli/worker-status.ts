@@ -1,5 +1,6 @@
 /** `status --worker-url`: the same views as local status, read from the Worker's admin API. */
 import { renderStatus } from "./format.js";
+import { type CliIO, processIO } from "./io.js";
 import { fetchWorkerStatus, normaliseWorkerUrl, resolveAdminKey } from "./worker-client.js";
 
 export interface WorkerStatusOptions {
@@ -13,13 +14,14 @@ export async function readWorkerStatus(
   options: WorkerStatusOptions,
   env: Record<string, string | undefined> = process.env,
   now = Date.now(),
+  io: CliIO = processIO(),
 ): Promise<number> {
   const url = normaliseWorkerUrl(options.workerUrl);
-  const key = await resolveAdminKey(options.adminKey, env);
+  const key = await resolveAdminKey(options.adminKey, env, io);
   const status = await fetchWorkerStatus(url, key);
   const human = status.hasCredentials
     ? renderStatus(status, now, { source: url })
     : `No credentials in the Worker at ${url}. Give it a login: \`codex-proxy push-credentials --worker-url ${url}\` (or add --login).`;
-  process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : human}\n`);
+  io.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : human}\n`);
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }
