@@ -7,18 +7,19 @@ import http from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
-import { runCli, startCli, tempHome } from "../helpers/cli.js";
+import { runCli, runCliInProcess, startCli, tempHome } from "../helpers/cli.js";
+import { accessToken } from "../helpers/jwt.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
+import { chatStreamText } from "../helpers/sse.js";
 
 let backend: FakeCodexBackend;
 let proxy: TestProxy;
 
 beforeAll(async () => {
   backend = await startFakeCodexBackend();
-  proxy = await startTestProxy({
-    codexBaseUrl: backend.url,
-    env: { MAX_BODY_MB: "1", UPSTREAM_CONNECT_TIMEOUT_MS: "1500", UPSTREAM_IDLE_TIMEOUT_MS: "1500" },
-  });
+  // The default upstream timeouts (a minute and more): a slow machine must not turn a test's answer into a 504.
+  // The timeout test starts proxies of its own with short ones.
+  proxy = await startTestProxy({ codexBaseUrl: backend.url, env: { MAX_BODY_MB: "1" } });
 });
 afterAll(async () => {
   await proxy?.close(100);
@@ -329,21 +330,38 @@ describe("upstream failures", () => {
   });
 
   it("times out an upstream that never answers (connect timeout) and one that goes silent (idle timeout)", async () => {
-    backend.enqueue({ kind: "hang" });
-    const hung = await post("/responses", JSON.stringify({ input: "x" }));
-    expect(hung.status).toBe(504);
-    expect((await hung.json()).error.code).toBe("upstream_timeout");
+    // Each proxy has one short timeout and the long default for the other, and each scenario never ends
+    // by itself: the outcome does not depend on how fast this machine is.
+    const connect = await startTestProxy({ codexBaseUrl: backend.url, env: { UPSTREAM_CONNECT_TIMEOUT_MS: "1000" } });
+    const idle = await startTestProxy({ codexBaseUrl: backend.url, env: { UPSTREAM_IDLE_TIMEOUT_MS: "1000" } });
+    try {
+      backend.enqueue({ kind: "hang" });
+      const hung = await fetch(`${connect.baseURL}/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "x" }),
+      });
+      expect(hung.status).toBe(504);
+      expect((await hung.json()).error.code).toBe("upstream_timeout");
 
-    backend.enqueue({ kind: "slow", text: "abcdefghij", deltaCount: 5, delayMs: 4000 });
-    const silent = await post(
-      "/chat/completions",
-      JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }),
-    );
-    expect(silent.status).toBe(200);
-    const text = await silent.text();
-    expect(text).toContain("upstream_idle_timeout");
-    expect(text.trim().endsWith("data: [DONE]")).toBe(true);
-  }, 20_000);
+      // The first delta, then silence far longer than the test.
+      backend.enqueue({ kind: "slow", text: "abcdefghij", deltaCount: 5, delayMs: 10 * 60_000 });
+      const silent = await fetch(`${idle.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "x" }], stream: true }),
+      });
+      expect(silent.status).toBe(200);
+      const text = await silent.text();
+      expect(text).toContain("upstream_idle_timeout");
+      expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+      // Both upstream requests were given up by the proxy, not finished by the fake.
+      await backend.waitForClosedEarly(2, 10_000);
+    } finally {
+      await connect.close(100);
+      await idle.close(100);
+    }
+  });
 
   it("a backend that refuses connections → bounded retries, then a 503 that says so", async () => {
     const closed = await startTestProxy({ codexBaseUrl: "http://127.0.0.1:9/backend-api/codex" });
@@ -362,7 +380,7 @@ describe("upstream failures", () => {
   });
 
   it("aborting a client stream aborts the upstream request at once", async () => {
-    backend.enqueue({ kind: "slow", text: "a slow answer that takes a while", deltaCount: 20, delayMs: 200 });
+    backend.enqueue({ kind: "slow", text: "a slow answer that takes a while", deltaCount: 20, delayMs: 1000 });
     const controller = new AbortController();
     const res = await fetch(`${proxy.baseURL}/chat/completions`, {
       method: "POST",
@@ -373,14 +391,15 @@ describe("upstream failures", () => {
     const reader = res.body!.getReader();
     await reader.read();
     controller.abort();
-    await backend.waitForClosedEarly(1, 2000);
-    await expect.poll(() => backend.openStreams(), { timeout: 1000 }).toBe(0);
+    // A proxy that did not abort would let the fake finish the stream (20 × 1 s), which is not counted.
+    await backend.waitForClosedEarly(1, 15_000);
+    await expect.poll(() => backend.openStreams(), { timeout: 15_000 }).toBe(0);
 
     backend.enqueue({
       kind: "slow",
       text: "another slow answer for the responses route",
       deltaCount: 20,
-      delayMs: 200,
+      delayMs: 1000,
     });
     const controller2 = new AbortController();
     const res2 = await fetch(`${proxy.baseURL}/responses`, {
@@ -391,7 +410,7 @@ describe("upstream failures", () => {
     });
     await res2.body!.getReader().read();
     controller2.abort();
-    await backend.waitForClosedEarly(2, 2000);
+    await backend.waitForClosedEarly(2, 15_000);
   });
 });
 
@@ -414,8 +433,13 @@ describe("upstream connection pool", () => {
 });
 
 describe("backpressure", () => {
-  /** Reads the first chunk, stalls for `stallMs`, then reads the rest; resolves with the whole body. */
-  function stallingRead(path: string, body: unknown, stallMs: number, duringStall: () => void): Promise<string> {
+  /** Reads the first chunk, stalls for `stallMs`, then reads the rest; resolves with the status and whole body. */
+  function stallingRead(
+    path: string,
+    body: unknown,
+    stallMs: number,
+    duringStall: () => void,
+  ): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const payload = JSON.stringify(body);
       const req = http.request(
@@ -435,7 +459,7 @@ describe("backpressure", () => {
               res.resume();
             }, stallMs);
           });
-          res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
           res.on("error", reject);
         },
       );
@@ -456,7 +480,15 @@ describe("backpressure", () => {
         path === "/responses"
           ? { input: "big", stream: true }
           : { messages: [{ role: "user", content: "big" }], stream: true };
-      const received = await stallingRead(path, body, 1000, () => (openDuringStall = backend.openStreams()));
+      // The stall's length only sets how sensitive the check is: a proxy that holds the upstream back keeps
+      // the stream open however long the client stalls, whatever the speed of the machine.
+      const { status, text: received } = await stallingRead(
+        path,
+        body,
+        1000,
+        () => (openDuringStall = backend.openStreams()),
+      );
+      expect(status, received.slice(0, 500)).toBe(200);
       // Had the proxy read on while its client did not, the backend would have finished long before.
       expect(openDuringStall).toBe(1);
       // And nothing was lost once the client read again.
@@ -464,32 +496,20 @@ describe("backpressure", () => {
         expect(received.match(/event: response\.output_text\.delta/g)?.length).toBe(deltaCount);
         expect(received).toContain("event: response.completed");
       } else {
-        const content = received
-          .split("\n\n")
-          .filter((frame) => frame.startsWith("data: {"))
-          .map(
-            (frame) =>
-              (JSON.parse(frame.slice(6)) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta
-                ?.content ?? "",
-          )
-          .join("");
-        expect(content).toBe(text);
+        expect(chatStreamText(received)).toBe(text);
         expect(received.trimEnd().endsWith("data: [DONE]")).toBe(true);
       }
     },
-    30_000,
+    60_000,
   );
 });
 
 describe("usage visibility", () => {
   it("remembers the x-codex rate-limit windows: GET /v1/usage and `status` show them", async () => {
     const home = tempHome();
-    const claims = {
-      exp: Math.floor(Date.now() / 1000) + 86400,
-      "https://api.openai.com/auth": { chatgpt_account_id: "acct_usage" },
-    };
-    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
-    await runCli(["login", "--access-token", access, "--refresh-token", "rt_usage_test_token_value"], {
+    const access = accessToken({ accountId: "acct_usage" });
+    backend.acceptToken(access);
+    await runCliInProcess(["login", "--access-token", access, "--refresh-token", "rt_usage_test_token_value"], {
       CODEX_PROXY_HOME: home,
     });
     const serve = startCli(["serve", "--port", "0"], {
@@ -512,10 +532,10 @@ describe("usage visibility", () => {
     expect(usage.rate_limits.primary.resetsAt).toBeGreaterThan(Date.now() / 1000);
     serve.child.kill("SIGTERM");
     await serve.exited;
-    const status = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    const status = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
     expect(status.stdout).toMatch(/5-hour window: 12\.5% used, resets in/);
     expect(status.stdout).toMatch(/weekly window: 40% used/);
-    const json = JSON.parse((await runCli(["status", "--json"], { CODEX_PROXY_HOME: home })).stdout);
+    const json = JSON.parse((await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home })).stdout);
     expect(json.rateLimits.primary.usedPercent).toBe(12.5);
   });
 });
@@ -579,7 +599,9 @@ describe("access control", () => {
   });
 
   it("serve refuses a non-loopback HOST without PROXY_API_KEY, naming it", async () => {
-    const result = await runCli(["serve", "--host", "0.0.0.0", "--port", "0"], { CODEX_PROXY_HOME: tempHome() });
+    const result = await runCliInProcess(["serve", "--host", "0.0.0.0", "--port", "0"], {
+      CODEX_PROXY_HOME: tempHome(),
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/PROXY_API_KEY/);
   });
@@ -588,11 +610,12 @@ describe("access control", () => {
 describe("secrets and shutdown", () => {
   it("a full session through serve never shows a token or key in any output", async () => {
     const home = tempHome();
-    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 86400, "https://api.openai.com/auth": { chatgpt_account_id: "acct_s" } })).toString("base64url")}.c2VjcmV0LXNpZw`;
+    const access = accessToken({ accountId: "acct_s", signature: "secret-sig" });
+    backend.acceptToken(access);
     const refresh = "rt_secret_refresh_token_value_1234567890";
     const proxyKey = "proxy-secret-key-abcdef123456";
     const adminKey = "admin-secret-key-abcdef123456";
-    const login = await runCli(["login", "--access-token", access, "--refresh-token", refresh], {
+    const login = await runCliInProcess(["login", "--access-token", access, "--refresh-token", refresh], {
       CODEX_PROXY_HOME: home,
     });
     const serve = startCli(["serve", "--port", "0"], {
@@ -636,8 +659,8 @@ describe("secrets and shutdown", () => {
       headers: json,
       body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
     });
-    const status = await runCli(["status"], { CODEX_PROXY_HOME: home });
-    const statusJson = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
+    const status = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
+    const statusJson = await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home });
     serve.child.kill("SIGTERM");
     expect(await serve.exited).toBe(0);
 
@@ -668,7 +691,8 @@ describe("secrets and shutdown", () => {
 
   it("SIGTERM lets an open stream finish, then exits 0", async () => {
     const home = tempHome();
-    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 86400 })).toString("base64url")}.sig`;
+    const access = accessToken();
+    backend.acceptToken(access);
     backend.enqueue({ kind: "slow", text: "finishing gracefully", deltaCount: 5, delayMs: 200 });
     const serve = startCli(["serve", "--port", "0"], {
       ACCESS_TOKEN: access,
