@@ -33,7 +33,7 @@ export interface LoginOptions {
   timeout?: string;
 }
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 const NEEDED_FLAGS =
   "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
@@ -169,6 +169,7 @@ export async function obtainLogin(
   return credentialsFromTokens(tokens, now());
 }
 
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
 export async function runLogin(
   options: LoginOptions,
   env: EnvRecord = process.env,

@@ -5,6 +5,7 @@ import { type EnvRecord, loadConfig } from "../core/config.js";
 import { openCredentialStore } from "./credential-store.js";
 import { type CliIO, type CommandContext, processIO } from "./io.js";
 
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
 export async function runLogout(env: EnvRecord = process.env, io: CliIO = processIO()): Promise<number> {
   const store = openCredentialStore(env);
   const credentials = await store.get();

@@ -18,6 +18,7 @@ import {
   WorkerError,
 } from "./worker-client.js";
 
+/** @public The options of the command's run function (what commander parses from argv). */
 export interface PushOptions {
   workerUrl: string;
   adminKey?: string;
@@ -41,6 +42,7 @@ function refuseHandedOff(credentials: StoredCredentials, options: PushOptions): 
   );
 }
 
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
 export async function runPushCredentials(
   options: PushOptions,
   env: EnvRecord = process.env,

@@ -15,6 +15,7 @@ import { VERSION } from "../core/version.js";
 import { openCredentialStore } from "./credential-store.js";
 import { type CliIO, type CommandContext, processIO } from "./io.js";
 
+/** @public The options of the command's run function (what commander parses from argv). */
 export interface ServeOptions {
   port?: string | number;
   host?: string;
@@ -23,7 +24,7 @@ export interface ServeOptions {
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
@@ -98,6 +99,7 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
   return timer;
 }
 
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
 export async function runServe(
   options: ServeOptions,
   env: EnvRecord = process.env,

@@ -10,13 +10,17 @@ import { renderStatus } from "./format.js";
 import { type CliIO, type CommandContext, processIO } from "./io.js";
 import { readWorkerStatus } from "./worker-status.js";
 
+/** @public The options of the command's run function (what commander parses from argv). */
 export interface StatusOptions {
   json?: boolean;
   workerUrl?: string;
   adminKey?: string;
 }
 
-/** Prints the status; returns the exit code (0 usable, 1 missing or expired). */
+/**
+ * Prints the status; returns the exit code (0 usable, 1 missing or expired).
+ * @public The command without argv, for callers other than its commander action.
+ */
 export async function runStatus(
   options: StatusOptions,
   env: EnvRecord = process.env,

@@ -27,7 +27,7 @@ export interface ProxyConfig {
   corsOrigins: string[];
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   codexBaseUrl: "https://chatgpt.com/backend-api/codex",
   authIssuer: "https://auth.openai.com",
   defaultModel: "gpt-5.5",

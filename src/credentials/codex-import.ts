@@ -53,7 +53,7 @@ interface TokenFields {
  * CLIProxyAPI's per-account file (the token fields at the top level).
  * `file` only names the file in messages.
  */
-export function credentialsFromAuthFile(parsed: unknown, file: string, now: number): StoredCredentials {
+function credentialsFromAuthFile(parsed: unknown, file: string, now: number): StoredCredentials {
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
     throw new LoginError(`${file} does not hold a JSON object.`);
   const record = parsed as TokenFields & {

@@ -20,7 +20,7 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export class PortInUseError extends Error {}
+class PortInUseError extends Error {}
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const upstream = createNodeFetch();

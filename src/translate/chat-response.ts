@@ -18,7 +18,7 @@ export interface ChatResponseOptions {
   toolNames: ToolNameMap;
 }
 
-export interface ChatUsage {
+interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
@@ -26,7 +26,7 @@ export interface ChatUsage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-export function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
+function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
   if (!usage) return undefined;
   const prompt = usage.input_tokens ?? 0;
   const completion = usage.output_tokens ?? 0;

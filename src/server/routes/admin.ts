@@ -15,7 +15,7 @@ export interface AdminDeps {
   maxBodyBytes: number;
 }
 
-export async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
+async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
   if (!deps.adminApiKey) {
     throw new ProxyError(
       503,
@@ -48,7 +48,7 @@ function requiredString(body: Record<string, unknown>, field: string, problems: 
   return undefined;
 }
 
-export function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
+function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
   const problems: string[] = [];
   const accessToken = requiredString(body, "accessToken", problems);
   const refreshToken = requiredString(body, "refreshToken", problems);
