@@ -52,12 +52,12 @@ export function renderStatus(
   );
   if (status.handedOffTo) {
     lines.push(
-      `  chain: handed off to ${String(status.handedOffTo)} — not refreshed here any more; \`codex-proxy login\` starts a new local chain`,
+      `  chain: handed off to ${String(status.handedOffTo)} — not refreshed here any more; ` +
+        "`codex-proxy login` starts a new local chain",
     );
   } else {
-    lines.push(
-      `  refresh: ${status.needsRefreshSoon ? "due (within 60 minutes of expiry); the proxy refreshes before the next request" : "not due yet"}`,
-    );
+    const due = "due (within 60 minutes of expiry); the proxy refreshes before the next request";
+    lines.push(`  refresh: ${status.needsRefreshSoon ? due : "not due yet"}`);
   }
   if (typeof status.lastRefresh === "number") lines.push(`  last refresh: ${inWords(status.lastRefresh - now)}`);
   if (status.lastRefreshError) lines.push(`  last refresh error: ${String(status.lastRefreshError)}`);

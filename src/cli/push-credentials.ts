@@ -37,7 +37,8 @@ function refuseHandedOff(credentials: StoredCredentials, options: PushOptions): 
   if (!credentials.handedOffTo || options.force) return;
   const when = credentials.handedOffAt ? ` on ${new Date(credentials.handedOffAt).toISOString()}` : "";
   throw new WorkerError(
-    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably rotated them since, and pushing this old copy would replace a working chain with a spent one. ` +
+    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably ` +
+      "rotated them since, and pushing this old copy would replace a working chain with a spent one. " +
       "Run `codex-proxy login` to start a new chain and push that, or use `push-credentials --login`. (--force pushes anyway.)",
   );
 }
@@ -93,7 +94,8 @@ export async function runPushCredentials(
   let handOff = "";
   if (store && options.keepLocal) {
     io.stderr.write(
-      "Warning: --keep-local: this machine and the Worker now refresh the same chain. Whichever refreshes second gets refresh_token_reused and must log in again.\n",
+      "Warning: --keep-local: this machine and the Worker now refresh the same chain. " +
+        "Whichever refreshes second gets refresh_token_reused and must log in again.\n",
     );
   } else if (store) {
     await store.set({ ...credentials, handedOffTo: url, handedOffAt: now() });

@@ -118,7 +118,8 @@ export async function runServe(
   if (!isLoopbackHost(host) && !config.proxyApiKey) {
     if (!options.insecureNoAuth) {
       throw new Error(
-        `Refusing to listen on ${host} without PROXY_API_KEY: anyone who can reach this address could use your ChatGPT subscription. ` +
+        `Refusing to listen on ${host} without PROXY_API_KEY: ` +
+          "anyone who can reach this address could use your ChatGPT subscription. " +
           "Set PROXY_API_KEY (clients then send it as a Bearer token), or pass --insecure-no-auth if you really mean it.",
       );
     }

@@ -67,7 +67,9 @@ function usageLimitError(body: Record<string, unknown>, nowMs: number): ProxyErr
   const retryAfter = resetsAt !== undefined ? Math.max(1, resetsAt - nowSec) : undefined;
   const plan = str(err.plan_type);
   const when = resetsAt !== undefined ? new Date(resetsAt * 1000).toISOString() : "an unknown time";
-  const message = `ChatGPT usage limit reached${plan ? ` for plan ${plan}` : ""}; resets at ${when}${retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : ""}.`;
+  const forPlan = plan ? ` for plan ${plan}` : "";
+  const inHowLong = retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : "";
+  const message = `ChatGPT usage limit reached${forPlan}; resets at ${when}${inHowLong}.`;
   return new ProxyError(429, message, {
     type: "usage_limit_reached",
     code: "usage_limit_reached",
@@ -99,7 +101,9 @@ function isCloudflareBlock(status: number, contentType: string | null, bodyText:
 function cloudflareBlocked(): ProxyError {
   return new ProxyError(
     502,
-    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on your own machine, or route the Worker through a tunnel to it.",
+    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend " +
+      "never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on " +
+      "your own machine, or route the Worker through a tunnel to it.",
     {
       type: "upstream_error",
       code: "cloudflare_challenge",

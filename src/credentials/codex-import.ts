@@ -20,7 +20,8 @@ export async function readCodexAuthFile(file: string, now: number): Promise<Stor
     const code = (error as NodeJS.ErrnoException).code;
     throw new LoginError(
       code === "ENOENT"
-        ? `No Codex CLI login at ${file}. Run \`codex login\` first, pass the file (login --import FILE), or use another login method. (A Codex CLI that stores its login in the OS keyring has no file to import.)`
+        ? `No Codex CLI login at ${file}. Run \`codex login\` first, pass the file (login --import FILE), ` +
+            "or use another login method. (A Codex CLI that stores its login in the OS keyring has no file to import.)"
         : `Could not read ${file}: ${code ?? "unknown error"}.`,
     );
   }

@@ -266,7 +266,8 @@ function checkItemIds(input: unknown[]): Rejection | undefined {
   for (const [i, item] of input.entries()) {
     if (isRecord(item) && typeof item.id === "string" && item.id.length > 64) {
       return openaiError(
-        `Invalid 'input[${i}].id': string too long. Expected a string with maximum length 64, but got a string with length ${item.id.length} instead.`,
+        `Invalid 'input[${i}].id': string too long. Expected a string with maximum length 64, ` +
+          `but got a string with length ${item.id.length} instead.`,
         `input[${i}].id`,
         "string_above_max_length",
       );
