@@ -1,15 +1,13 @@
 /**
  * The Worker under wrangler's local runtime (workerd + local KV + Durable
  * Objects) against the fake backend and issuer: admin API, push and status
- * from the CLI, streaming through the Worker, refresh coordination, the
- * Cloudflare challenge, and `wrangler deploy --dry-run`.
+ * from the CLI, streaming through the Worker, refresh coordination and the
+ * Cloudflare challenge. (Setting it up: worker-setup.test.ts.)
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_CLIENT_ID } from "../../src/auth/constants.js";
@@ -17,15 +15,7 @@ import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-back
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { runCliInProcess, tempHome } from "../helpers/cli.js";
 import { accessToken } from "../helpers/jwt.js";
-import {
-  freePort,
-  QUIET_WRANGLER_ENV,
-  readLocalKv,
-  ROOT,
-  startLocalWorker,
-  WRANGLER,
-  type LocalWorker,
-} from "../helpers/worker.js";
+import { freePort, readLocalKv, startLocalWorker, type LocalWorker } from "../helpers/worker.js";
 
 const ADMIN = "worker-admin-key-0123456789";
 let backend: FakeCodexBackend;
@@ -418,43 +408,4 @@ describe("Worker logs", () => {
     expect(output).not.toContain(ADMIN);
     expect(output).not.toMatch(/rt_fake_/);
   });
-});
-
-describe("a Worker without ADMIN_API_KEY, started with `npm run worker:dev -- …`", () => {
-  it("fails closed: /admin/* and /v1/* answer 503, and the CLI says why", async () => {
-    const bare = await startLocalWorker({ CODEX_BASE_URL: backend.url }, { viaNpmScript: true });
-    try {
-      const admin = await fetch(`${bare.url}/admin/credentials/status`, {
-        headers: { authorization: "Bearer anything" },
-      });
-      expect(admin.status).toBe(503);
-      expect((await admin.json()).error.message).toMatch(/admin API not configured/);
-      const v1 = await fetch(`${bare.url}/v1/models`);
-      expect(v1.status).toBe(503);
-      expect((await v1.json()).error.message).toMatch(/ADMIN_API_KEY.*wrangler secret put/);
-      const status = await runCliInProcess(["status", "--worker-url", bare.url, "--admin-key", "anything"], {
-        CODEX_PROXY_HOME: tempHome(),
-      });
-      expect(status.code).toBe(1);
-      expect(status.stderr).toMatch(/admin API not configured/);
-    } finally {
-      await bare.stop();
-    }
-  }, 60_000);
-});
-
-describe("wrangler deploy --dry-run", () => {
-  it("bundles the Worker without a login", async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [WRANGLER, "deploy", "--dry-run", "--outdir", tempHome("worker-bundle-")],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true" },
-      },
-    );
-    expect(stdout).toMatch(/--dry-run: exiting now/);
-    expect(stdout).toMatch(/REFRESH_COORDINATOR/);
-    expect(stdout).toMatch(/CODEX_PROXY_KV/);
-  }, 60_000);
 });
