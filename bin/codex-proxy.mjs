@@ -12,7 +12,4 @@ try {
   throw error;
 }
 
-cli.runCli(process.argv).catch((error) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+process.exitCode = await cli.runCli(process.argv);

@@ -58,7 +58,7 @@ const EXPLANATIONS: Record<string, string> = {
  * staleness time (30 s), so a process waiting on a hung issuer never holds the
  * lock long enough for another to judge it abandoned.
  */
-export const TOKEN_REQUEST_TIMEOUT_MS = 20_000;
+const TOKEN_REQUEST_TIMEOUT_MS = 20_000;
 
 async function tokenRequest(
   fetchImpl: typeof fetch,

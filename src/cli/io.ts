@@ -3,6 +3,7 @@
  * their own streams, environment and clock instead of spawning the CLI.
  */
 import type { Readable, Writable } from "node:stream";
+import type { EnvRecord } from "../core/config.js";
 
 export interface CliIO {
   stdout?: Writable;
@@ -30,4 +31,11 @@ export function resolveIO(io: CliIO = {}): ResolvedIO {
     interactive: io.interactive ?? Boolean(process.stdin.isTTY && process.stdout.isTTY),
     now: io.now ?? Date.now,
   };
+}
+
+/** What every command runs with: its streams and environment, and where its exit code goes. */
+export interface CommandContext {
+  io: CliIO;
+  env: EnvRecord;
+  setExitCode(code: number): void;
 }

@@ -19,7 +19,7 @@ import { formatDuration, parseEpochMs } from "../core/time.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
-import { resolveIO, type CliIO } from "./io.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
 export interface LoginOptions {
   device?: boolean;
@@ -34,7 +34,7 @@ export interface LoginOptions {
   timeout?: string;
 }
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -53,7 +53,7 @@ function chosenMethods(options: LoginOptions): string[] {
 }
 
 /** Refuses flags that contradict each other or do nothing with the method chosen. */
-export function checkLoginFlags(options: LoginOptions): void {
+function checkLoginFlags(options: LoginOptions): void {
   const methods = chosenMethods(options);
   if (methods.length > 1)
     throw new UsageError(
@@ -75,7 +75,7 @@ export function checkLoginFlags(options: LoginOptions): void {
 }
 
 /** `--timeout` in seconds, refused when it is not a positive number (it used to become NaN and give up at once). */
-export function parseTimeoutSeconds(raw: string | undefined): number {
+function parseTimeoutSeconds(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_TIMEOUT_S;
   const seconds = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(seconds) || seconds <= 0)
@@ -282,7 +282,7 @@ export async function runLogin(options: LoginOptions, env: EnvRecord = process.e
   return 0;
 }
 
-export function loginCommand(): Command {
+export function loginCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("login")
     .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
     .option("--device", "device-code login for machines without a browser")
@@ -305,6 +305,6 @@ export function loginCommand(): Command {
     .option("--no-browser", "print the sign-in URL instead of opening a browser")
     .option("--timeout <seconds>", `how long to wait for the browser sign-in (default ${DEFAULT_TIMEOUT_S})`)
     .action(async (options: LoginOptions) => {
-      process.exitCode = await runLogin(options);
+      setExitCode(await runLogin(options, env, io));
     });
 }

@@ -6,7 +6,7 @@ import { loadConfig, type EnvRecord } from "../core/config.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { CredentialFileError } from "../node/conf-store.js";
 import { openCredentialStore } from "./credential-store.js";
-import { resolveIO, type CliIO } from "./io.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
 /** A file that cannot be read holds nothing logout could revoke; removing it is the way out. */
 async function removeUnreadable(error: CredentialFileError, stdout: NodeJS.WritableStream): Promise<number> {
@@ -50,10 +50,10 @@ export async function runLogout(env: EnvRecord = process.env, io: CliIO = {}): P
   return 0;
 }
 
-export function logoutCommand(): Command {
+export function logoutCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("logout")
     .description("Remove the stored credentials (best-effort revoke upstream)")
     .action(async () => {
-      process.exitCode = await runLogout();
+      setExitCode(await runLogout(env, io));
     });
 }

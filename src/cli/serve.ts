@@ -13,6 +13,7 @@ import { startServer, validBindHost, type RunningServer } from "../node/server.j
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { openCredentialStore, openUsageStore } from "./credential-store.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
 export interface ServeOptions {
   port?: string | number;
@@ -30,7 +31,7 @@ const ENV_TOKEN_HINT =
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
@@ -41,7 +42,7 @@ function parsePort(value: string | number): number {
   return port;
 }
 
-function banner(config: ProxyConfig, url: string, credentialSource: string): void {
+function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, credentialSource: string): void {
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
     // The banner is printed at any log level, as one JSON object like every other line.
@@ -54,7 +55,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
       credentials: credentialSource,
       auth: config.proxyApiKey ? "api-key" : "none",
     };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    out.write(`${JSON.stringify(line)}\n`);
     return;
   }
   const lines = [
@@ -71,7 +72,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
     "",
     "Press Ctrl+C to stop.",
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  out.write(`${lines.join("\n")}\n`);
 }
 
 /** Saves the usage windows for `status` without a disk write per request. */
@@ -105,7 +106,13 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
   return timer;
 }
 
-export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
+export async function runServe(
+  options: ServeOptions,
+  env: EnvRecord = process.env,
+  io: CliIO = {},
+): Promise<RunningServer> {
+  const { stdout, stderr } = resolveIO(io);
   // Every bad variable is named at once, before anything starts (the CLI exits 1 with the list).
   const config = loadCheckedConfig(env);
   const host = options.host?.trim() || config.host;
@@ -131,7 +138,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   }
 
   // A closed stdout (`serve | head`, a dead log collector) must not take the proxy down.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+  for (const stream of [stdout, stderr]) stream.on("error", () => {});
 
   const now = Date.now;
   // REFRESH_TOKEN is not used: a rotated refresh token cannot be written back to the environment,
@@ -159,7 +166,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     : (await fileStore.get().catch(() => undefined))
       ? `stored login (${fileStore.path})`
       : "none yet: run `codex-proxy login`, requests answer 401 until then";
-  banner(config, server.url, source);
+  banner(stdout, config, server.url, source);
   const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;
@@ -182,13 +189,13 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   return server;
 }
 
-export function serveCommand(): Command {
+export function serveCommand({ io, env }: CommandContext): Command {
   return new Command("serve")
     .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
     .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
     .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
     .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
     .action(async (options: ServeOptions) => {
-      await runServe(options);
+      await runServe(options, env, io);
     });
 }

@@ -14,7 +14,7 @@ import { credentialStatus, type CredentialStatus, type StoredCredentials } from 
 import { CredentialFileError } from "../node/conf-store.js";
 import { openCredentialStore, openUsageStore } from "./credential-store.js";
 import { renderStatus, unusableReason } from "./format.js";
-import { resolveIO, type CliIO } from "./io.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 import { readWorkerStatus } from "./worker-status.js";
 
 export interface StatusOptions {
@@ -116,7 +116,7 @@ export async function runStatus(options: StatusOptions, env: EnvRecord = process
   return reading.expiryUnknown || !status.isExpired ? 0 : 1;
 }
 
-export function statusCommand(): Command {
+export function statusCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("status")
     .description(
       "Show the credentials serve would use: account, plan and expiry (exit 1 when missing, expired or unusable)",
@@ -125,6 +125,6 @@ export function statusCommand(): Command {
     .option("--worker-url <url>", "read the status of a deployed Worker instead")
     .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
     .action(async (options: StatusOptions) => {
-      process.exitCode = await runStatus(options);
+      setExitCode(await runStatus(options, env, io));
     });
 }

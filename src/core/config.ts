@@ -37,7 +37,7 @@ export interface ProxyConfig {
   host: string;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   codexBaseUrl: "https://chatgpt.com/backend-api/codex",
   authIssuer: "https://auth.openai.com",
   defaultModel: "gpt-5.5",

@@ -13,6 +13,7 @@ import type { CredentialStore, StoredCredentials } from "./types.js";
 // serve does not try to refresh a token it has no refresh token for.
 const UNKNOWN_EXPIRY_MS = 24 * 60 * 60_000;
 
+/** @public Kept exported for `status`, being taught to describe ACCESS_TOKEN credentials too. */
 export function credentialsFromEnv(env: EnvRecord, now: number): StoredCredentials | undefined {
   const accessToken = env.ACCESS_TOKEN?.trim();
   if (!accessToken) return undefined;

@@ -63,7 +63,7 @@ export type CredentialStatus =
 
 export const REFRESH_AHEAD_MS = 60 * 60_000;
 
-export function minutesUntilExpiry(expiresAt: number, now: number): number {
+function minutesUntilExpiry(expiresAt: number, now: number): number {
   // Math.trunc, not floor: the contract truncates toward zero (docs/protocol.md §9.3).
   return Math.trunc((expiresAt - now) / 60_000);
 }

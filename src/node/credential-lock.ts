@@ -42,7 +42,7 @@ export interface CredentialLockOptions {
   pollMs?: number;
 }
 
-export const LOCK_STALE_MS = 30_000;
+const LOCK_STALE_MS = 30_000;
 const HEARTBEAT_MS = 5_000;
 const WAIT_MS = 60_000;
 const POLL_MS = 25;

@@ -25,8 +25,8 @@ export interface RunningServer {
 }
 
 /** The server could not listen where it was asked to; the message says why. */
-export class ListenError extends Error {}
-export class PortInUseError extends ListenError {}
+class ListenError extends Error {}
+class PortInUseError extends ListenError {}
 
 /**
  * Host names listhen takes as they are; for any other it warns and listens on
@@ -43,7 +43,7 @@ function withBindAddress(allowedHosts: string[], host: string): string[] {
 }
 
 /** `[::1]` → `::1`: Node and listhen take IPv6 literals without brackets. */
-export function bindHost(host: string): string {
+function bindHost(host: string): string {
   const trimmed = host.trim();
   return trimmed.startsWith("[") && trimmed.endsWith("]") ? trimmed.slice(1, -1) : trimmed;
 }

@@ -71,7 +71,7 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
  * well under it; far deeper ones (thousands of levels) would overflow the stack
  * when the request is serialised upstream, so they are refused up front.
  */
-export const MAX_JSON_DEPTH = 128;
+const MAX_JSON_DEPTH = 128;
 
 /** The path to a value nested deeper than `levels`, or undefined; never recurses past `levels`. */
 function pathTooDeep(value: unknown, levels: number): Array<string | number> | undefined {

@@ -56,7 +56,7 @@ function matches(mediaType: string, pattern: string): boolean {
  * JSON route that read them anyway could be driven by any web page. JSON is
  * UTF-8 (RFC 8259), so a JSON type with another charset is refused too.
  */
-export function contentTypeError(contentType: string | null, accepted: readonly string[]): ProxyError | undefined {
+function contentTypeError(contentType: string | null, accepted: readonly string[]): ProxyError | undefined {
   const expected = accepted.join(" or ");
   if (!contentType) {
     return new ProxyError(415, `Missing Content-Type: send the body as ${expected}.`, {
@@ -93,14 +93,14 @@ export function requireContentType(accepted: readonly string[], shape: ErrorShap
 }
 
 /** The Host header's name without port or trailing dot, lower-cased: `[::1]:8080` → `[::1]`. */
-export function hostName(host: string): string {
+function hostName(host: string): string {
   const trimmed = host.trim().toLowerCase();
   const name = trimmed.startsWith("[") ? trimmed.slice(0, trimmed.indexOf("]") + 1) : trimmed.replace(/:\d*$/, "");
   return name.replace(/\.$/, "");
 }
 
 /** Names that always mean this machine: no DNS answer can point them elsewhere. */
-export function isLoopbackName(name: string): boolean {
+function isLoopbackName(name: string): boolean {
   return (
     name === "localhost" ||
     name.endsWith(".localhost") ||

@@ -20,7 +20,7 @@ export interface AdminDeps {
   maxBodyBytes: number;
 }
 
-export async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
+async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
   if (!deps.adminApiKey) {
     throw new ProxyError(
       503,
@@ -58,7 +58,7 @@ function requiredString(body: Record<string, unknown>, field: string, problems: 
 const MAX_EXPIRY_AHEAD_MS = 366 * 24 * 60 * 60_000;
 
 /** The pushed record; no `lastRefresh`, since pushing is not a refresh (status would show one that never happened). */
-export function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
+function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
   const problems: string[] = [];
   const accessToken = requiredString(body, "accessToken", problems);
   const refreshToken = requiredString(body, "refreshToken", problems);
