@@ -9,6 +9,7 @@ import { buildAuthorizeUrl } from "./authorize-url.js";
 import { CALLBACK_PORTS } from "./constants.js";
 import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { createPkce, randomToken } from "./pkce.js";
+import { formatDuration } from "../core/time.js";
 
 /**
  * Offers the user to paste the address their browser ended on. `take` returns
@@ -91,7 +92,7 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const send = (status: number, html: string) => {
-      // Connection: close, so a kept-alive socket cannot hang the next login (docs/protocol.md §1.2 step 9).
+      // Connection: close, so a kept-alive socket cannot hang the next login (docs/protocol.md §1.2 step 8).
       res.writeHead(status, { "content-type": "text/html; charset=utf-8", connection: "close" });
       res.end(html);
     };
@@ -122,7 +123,7 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
     () =>
       settle.reject(
         new LoginError(
-          `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`,
+          `Timed out after ${formatDuration(options.timeoutMs)} waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`,
         ),
       ),
     options.timeoutMs,

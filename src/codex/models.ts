@@ -48,8 +48,6 @@ export const FALLBACK_MODELS: readonly CodexModel[] = [
   builtin("gpt-5.3-codex-spark", 7, { defaultEffort: "high", inputModalities: ["text"] }),
 ];
 
-export const KNOWN_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"] as const;
-
 interface RawReasoningLevel {
   effort?: unknown;
 }

@@ -4,7 +4,7 @@
  * how much of the 5-hour and weekly windows is used.
  */
 
-export interface RateLimitWindow {
+interface RateLimitWindow {
   usedPercent: number;
   windowMinutes?: number;
   /** Epoch seconds. */
@@ -37,7 +37,7 @@ function readWindow(headers: Headers, prefix: string, nowMs: number): RateLimitW
   return { usedPercent: usedPercent ?? 0, windowMinutes, resetsAt };
 }
 
-export function readRateLimits(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
+function readRateLimits(headers: Headers, nowMs: number): RateLimitSnapshot | undefined {
   const primary = readWindow(headers, "x-codex-primary", nowMs);
   const secondary = readWindow(headers, "x-codex-secondary", nowMs);
   if (!primary && !secondary) return undefined;

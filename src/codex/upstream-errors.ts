@@ -56,14 +56,8 @@ export function prematureClose(): ProxyError {
   );
 }
 
-export interface UsageLimitInfo {
-  resetsAt?: number;
-  resetsInSeconds?: number;
-  planType?: string;
-}
-
 /** Reads a `usage_limit_reached` body; reset time from `resets_at` (future) else now + `resets_in_seconds`. */
-export function usageLimitError(body: Record<string, unknown>, nowMs: number): ProxyError {
+function usageLimitError(body: Record<string, unknown>, nowMs: number): ProxyError {
   const err = asRecord(body.error) ?? {};
   const nowSec = Math.floor(nowMs / 1000);
   const resetsAtRaw = typeof err.resets_at === "number" ? err.resets_at : undefined;
@@ -73,7 +67,9 @@ export function usageLimitError(body: Record<string, unknown>, nowMs: number): P
   const retryAfter = resetsAt !== undefined ? Math.max(1, resetsAt - nowSec) : undefined;
   const plan = str(err.plan_type);
   const when = resetsAt !== undefined ? new Date(resetsAt * 1000).toISOString() : "an unknown time";
-  const message = `ChatGPT usage limit reached${plan ? ` for plan ${plan}` : ""}; resets at ${when}${retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : ""}.`;
+  const forPlan = plan ? ` for plan ${plan}` : "";
+  const inHowLong = retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : "";
+  const message = `ChatGPT usage limit reached${forPlan}; resets at ${when}${inHowLong}.`;
   return new ProxyError(429, message, {
     type: "usage_limit_reached",
     code: "usage_limit_reached",
@@ -82,7 +78,7 @@ export function usageLimitError(body: Record<string, unknown>, nowMs: number): P
   });
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
   const s = seconds % 60;
@@ -92,12 +88,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Detects Cloudflare's HTML challenge (or its empty-404 path block) instead of an API answer. */
-export function isCloudflareBlock(
-  status: number,
-  contentType: string | null,
-  bodyText: string,
-  headers: Headers,
-): boolean {
+function isCloudflareBlock(status: number, contentType: string | null, bodyText: string, headers: Headers): boolean {
   if (headers.get("cf-mitigated")) return true;
   if (
     status === 403 &&
@@ -107,10 +98,12 @@ export function isCloudflareBlock(
   return status === 404 && bodyText.trim() === "" && headers.has("cf-ray");
 }
 
-export function cloudflareBlocked(): ProxyError {
+function cloudflareBlocked(): ProxyError {
   return new ProxyError(
     502,
-    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on your own machine, or route the Worker through a tunnel to it.",
+    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend " +
+      "never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on " +
+      "your own machine, or route the Worker through a tunnel to it.",
     {
       type: "upstream_error",
       code: "cloudflare_challenge",

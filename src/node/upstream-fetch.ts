@@ -19,7 +19,7 @@ const messages = new WeakMap<Response, http.IncomingMessage>();
 
 /**
  * The IncomingMessage behind a response from this fetch. Node's event reader
- * reads it directly (node-event-reader.ts); the web body is then never touched.
+ * reads it directly (event-reader.ts); the web body is then never touched.
  */
 export function incomingMessageOf(response: Response): http.IncomingMessage | undefined {
   return messages.get(response);

@@ -2,7 +2,7 @@
  * The one h3 app behind both `serve` (Node) and the Cloudflare Worker. It is
  * built from its dependencies; nothing here knows which runtime it runs on.
  */
-import { H3, type H3Event } from "h3";
+import { H3, type H3Event, type Middleware } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
@@ -11,6 +11,7 @@ import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../core/version.js";
 import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
+import { JSON_CONTENT_TYPES, requestGuards, requireContentType, type ErrorShape } from "./request-guards.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
 import { ProxyError, toProxyError } from "../core/errors.js";
 import { errorResponseFor } from "./error-shape.js";
@@ -61,6 +62,19 @@ function logInfo(event: H3Event): RequestLogInfo {
 
 function randomId(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 24);
+}
+
+/** `/health`: up, and whether credentials are usable; a credential store that cannot be read says why (503). */
+async function health(auth: AuthProvider): Promise<Response> {
+  try {
+    return Response.json({ status: "ok", version: VERSION, hasCredentials: await auth.hasCredentials() });
+  } catch (error) {
+    const problem = toProxyError(error);
+    return Response.json(
+      { status: "error", version: VERSION, hasCredentials: false, error: problem.message, code: problem.code },
+      { status: 503 },
+    );
+  }
 }
 
 export function createApp(deps: AppDeps): ProxyApp {
@@ -157,6 +171,18 @@ export function createApp(deps: AppDeps): ProxyApp {
       }
     };
 
+  // Each API answers in its own shape, chosen by path (error-shape.ts): Anthropic's on /v1/messages*.
+  const pathShape: ErrorShape = (error, event) => errorResponseFor(event.url.pathname, error);
+  // Without a key, the Host check stops DNS rebinding; where a key is always required
+  // (the Worker, answering on its own hostname) the key is the guard.
+  const checkHost = deps.v1Auth !== "required" && !deps.config.proxyApiKey && !deps.config.allowedHosts.includes("*");
+  app.use(
+    requestGuards({
+      allowedOrigins: deps.config.corsOrigins,
+      allowedHosts: checkHost ? deps.config.allowedHosts : undefined,
+      shape: pathShape,
+    }),
+  );
   if (deps.config.corsOrigins.length > 0) app.use(corsMiddleware(deps.config.corsOrigins));
 
   // /v1/* is guarded by PROXY_API_KEY when it is set.
@@ -193,20 +219,27 @@ export function createApp(deps: AppDeps): ProxyApp {
   // h3 types its request against the DOM's Request; under the Workers types the two declarations
   // differ only in generics, so routes take the platform Request both runtimes really hand us.
   const request = (event: H3Event): Request => event.req as Request;
+  const jsonBody = { middleware: [requireContentType(JSON_CONTENT_TYPES, pathShape)] };
   const routes: Array<
-    [method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]
-  > = [
     [
-      "GET",
-      "/health",
-      async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
-    ],
+      method: "GET" | "POST",
+      path: string,
+      handler: (event: H3Event) => Response | Promise<Response>,
+      options?: { middleware: Middleware[] },
+    ]
+  > = [
+    ["GET", "/health", () => health(deps.auth)],
     ["GET", "/v1/models", (event) => handleListModels(context, request(event))],
     ["GET", "/v1/models/**:id", (event) => handleGetModel(context, request(event), event.context.params?.id ?? "")],
-    ["POST", "/v1/messages", (event) => handleAnthropicMessages(request(event), context, logInfo(event))],
-    ["POST", "/v1/messages/count_tokens", (event) => handleAnthropicCountTokens(request(event), context)],
-    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
-    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
+    ["POST", "/v1/messages", (event) => handleAnthropicMessages(request(event), context, logInfo(event)), jsonBody],
+    ["POST", "/v1/messages/count_tokens", (event) => handleAnthropicCountTokens(request(event), context), jsonBody],
+    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event)), jsonBody],
+    [
+      "POST",
+      "/v1/chat/completions",
+      (event) => handleChatCompletions(request(event), context, logInfo(event)),
+      jsonBody,
+    ],
     ["GET", "/v1/usage", () => Response.json({ object: "usage", rate_limits: rateLimits.snapshot ?? null })],
   ];
   if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
@@ -217,11 +250,11 @@ export function createApp(deps: AppDeps): ProxyApp {
       maxBodyBytes: deps.config.maxBodyBytes,
     };
     routes.push(
-      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin)],
+      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin), jsonBody],
       ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(request(event), admin)],
     );
   }
-  for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
+  for (const [method, path, handler, options] of routes) app.on(method, path, guarded(handler), options);
   // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
   app.all("/**", (event) => {
     const path = event.url.pathname.replace(/\/+$/, "") || "/";

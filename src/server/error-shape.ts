@@ -7,13 +7,13 @@
 import { errorResponse, type ProxyError } from "../core/errors.js";
 import { anthropicErrorResponse } from "../translate/anthropic/errors.js";
 
-export type ErrorShape = "openai" | "anthropic";
+type ApiShape = "openai" | "anthropic";
 
-export function errorShapeFor(pathname: string): ErrorShape {
+function shapeFor(pathname: string): ApiShape {
   return pathname === "/v1/messages" || pathname.startsWith("/v1/messages/") ? "anthropic" : "openai";
 }
 
 /** The error response for a request to `pathname`, in that API's shape. */
 export function errorResponseFor(pathname: string, error: ProxyError): Response {
-  return errorShapeFor(pathname) === "anthropic" ? anthropicErrorResponse(error) : errorResponse(error);
+  return shapeFor(pathname) === "anthropic" ? anthropicErrorResponse(error) : errorResponse(error);
 }

@@ -75,7 +75,7 @@ const FLUSH_SIZE = 16 * 1024;
 
 /**
  * Turns events into the text to write, noting when the answer ended. The
- * web pump (below) and the Node pump (node-relay.ts) share it.
+ * web pump (below) and the Node pump (node/relay.ts) share it.
  */
 export class RelayCursor {
   private text = "";

@@ -1,6 +1,6 @@
 /**
  * How a runtime reads request bodies and upstream event streams, and sends
- * relayed streams. The web version here serves the Worker; node-runtime.ts
+ * relayed streams. The web version here serves the Worker; node/stream-runtime.ts
  * skips the web-stream hops on Node.
  */
 import { UpstreamEventReader, type EventReader } from "../codex/sse.js";

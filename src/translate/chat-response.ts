@@ -18,7 +18,7 @@ export interface ChatResponseOptions {
   toolNames: ToolNameMap;
 }
 
-export interface ChatUsage {
+interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
@@ -26,7 +26,7 @@ export interface ChatUsage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-export function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
+function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
   if (!usage) return undefined;
   const prompt = usage.input_tokens ?? 0;
   const completion = usage.output_tokens ?? 0;
@@ -66,7 +66,9 @@ export class ChatStreamTranslator {
   private failed: ProxyError | undefined;
 
   constructor(private readonly options: ChatResponseOptions) {
-    this.prefix = `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},"model":${JSON.stringify(options.model)},"choices":`;
+    this.prefix =
+      `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk",` +
+      `"created":${options.created},"model":${JSON.stringify(options.model)},"choices":`;
   }
 
   get done(): boolean {
@@ -116,7 +118,8 @@ export class ChatStreamTranslator {
   private callHeader(item: OutputItem, index: number, args: string): string {
     const name = restoreToolName(item.name ?? "", this.options.toolNames);
     return this.chunk(
-      `{"tool_calls":[{"index":${index},"id":${JSON.stringify(item.call_id ?? item.id ?? `call_${index}`)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}]}`,
+      `{"tool_calls":[{"index":${index},"id":${JSON.stringify(item.call_id ?? item.id ?? `call_${index}`)},` +
+        `"type":"function","function":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}]}`,
     );
   }
 

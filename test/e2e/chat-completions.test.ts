@@ -1,7 +1,7 @@
 /**
  * /v1/chat/completions through the real server against the fake backend,
  * driven by the clients people use: the openai SDK, the AI SDK's
- * openai-compatible provider, and the seed's curl example.
+ * openai-compatible provider, and the README's Quick start curl example.
  */
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { generateObject, stepCountIs, streamText, tool } from "ai";
@@ -29,7 +29,7 @@ beforeEach(() => backend.reset());
 const sentBodies = () => backend.requests.filter((r) => r.path.endsWith("/responses")).map((r) => r.body);
 
 describe("POST /v1/chat/completions", () => {
-  it("answers the seed's curl example as written (no model)", async () => {
+  it("answers the README's Quick start curl example as written (no model)", async () => {
     const res = await fetch(`${proxy.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },

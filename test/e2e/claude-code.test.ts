@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { claudeCodeScenario, runClaude } from "../helpers/claude-code.js";
 import { startCli, type RunningCli } from "../helpers/cli.js";
+import { accessToken } from "../helpers/jwt.js";
 
 const KEY = "sk-proxy-claude-code-test";
 
@@ -19,14 +20,12 @@ let url: string;
 beforeAll(async () => {
   backend = await startFakeCodexBackend();
   backend.setDefault(claudeCodeScenario);
-  const claims = {
-    exp: Math.floor(Date.now() / 1000) + 86400,
-    "https://api.openai.com/auth": { chatgpt_account_id: "acct_cc" },
-  };
+  const token = accessToken({ accountId: "acct_cc" });
+  backend.acceptToken(token);
   serve = startCli(["serve", "--port", "0"], {
     CODEX_PROXY_HOME: "/nonexistent-codex-proxy-home",
     CODEX_BASE_URL: backend.url,
-    ACCESS_TOKEN: `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`,
+    ACCESS_TOKEN: token,
     PROXY_API_KEY: KEY,
   });
   url = (await serve.waitFor(/listening on (http:\/\/\S+)/))[1]!;

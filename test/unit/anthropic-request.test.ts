@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { FALLBACK_MODELS } from "../../src/codex/models.js";
-import { parseAnthropicModelMap } from "../../src/core/config.js";
+import { loadConfig, readConfig } from "../../src/core/config.js";
 import { ProxyError } from "../../src/core/errors.js";
 import {
   clampEffort,
@@ -285,11 +285,15 @@ describe("model names", () => {
   });
 
   it("follows ANTHROPIC_MODEL_MAP", () => {
-    const modelMap = parseAnthropicModelMap("opus=gpt-5.5:xhigh, sonnet=gpt-5.4,haiku=gpt-5.4-mini");
+    const modelMap = loadConfig({
+      ANTHROPIC_MODEL_MAP: "opus=gpt-5.5:xhigh, sonnet=gpt-5.4,haiku=gpt-5.4-mini",
+    }).anthropicModelMap;
     const out = translate({ model: "claude-opus-5-5", messages: [user("x")] }, { modelMap });
     expect(out.body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "xhigh" } });
     expect(translate({ model: "claude-sonnet-5-5", messages: [user("x")] }, { modelMap }).model).toBe("gpt-5.4");
-    expect(() => parseAnthropicModelMap("opus")).toThrow(/ANTHROPIC_MODEL_MAP/);
+    expect(readConfig({ ANTHROPIC_MODEL_MAP: "opus,haiku=gpt-5.4-mini" }).problems).toEqual([
+      { variable: "ANTHROPIC_MODEL_MAP", message: expect.stringContaining('"opus" is not a family=model pair') },
+    ]);
   });
 });
 

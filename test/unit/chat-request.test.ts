@@ -18,7 +18,7 @@ function rejects(raw: unknown): ProxyError {
 }
 
 describe("toResponsesRequest", () => {
-  it("works for the seed's example without a model", () => {
+  it("works for the README's Quick start example without a model", () => {
     const t = toResponsesRequest({ messages: [user("Hello!")] }, ctx);
     expect(t.model).toBe("gpt-5.5");
     expect(t.stream).toBe(false);

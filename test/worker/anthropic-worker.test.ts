@@ -7,28 +7,22 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { claudeCodeScenario, runClaude } from "../helpers/claude-code.js";
+import { accessToken } from "../helpers/jwt.js";
 import { startLocalWorker, type LocalWorker } from "../helpers/worker.js";
 
 const KEY = "worker-anthropic-key-0123456789";
 let backend: FakeCodexBackend;
 let worker: LocalWorker;
 
-function accessToken(): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const claims = {
-    exp: Math.floor(Date.now() / 1000) + 5 * 3600,
-    "https://api.openai.com/auth": { chatgpt_account_id: "acct_w" },
-  };
-  return `${b64({ alg: "none" })}.${b64(claims)}.sig`;
-}
-
 beforeAll(async () => {
   backend = await startFakeCodexBackend();
+  const token = accessToken({ accountId: "acct_w" });
+  backend.acceptToken(token);
   worker = await startLocalWorker({
     ADMIN_API_KEY: "worker-admin-key-0123456789",
     PROXY_API_KEY: KEY,
     CODEX_BASE_URL: backend.url,
-    ACCESS_TOKEN: accessToken(),
+    ACCESS_TOKEN: token,
   });
 }, 60_000);
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * the request comes from an Anthropic client (it sends `anthropic-version`;
  * Claude Code also names itself in its user agent).
  */
-import type { CodexModel } from "../../codex/models.js";
+import { resolveModel, type CodexModel } from "../../codex/models.js";
 import type { RouteContext } from "../context.js";
 import { ProxyError } from "../../core/errors.js";
 import { defaultFamilyTarget } from "../../translate/anthropic/models.js";
@@ -13,8 +13,22 @@ import { defaultFamilyTarget } from "../../translate/anthropic/models.js";
 const CREATED = 1_767_225_600; // 2026-01-01T00:00:00Z
 const CREATED_AT = new Date(CREATED * 1000).toISOString();
 
-function toOpenAIModel(model: CodexModel) {
-  return { id: model.slug, object: "model" as const, created: CREATED, owned_by: "openai" };
+function toOpenAIModel(model: CodexModel, id = model.slug) {
+  return { id, object: "model" as const, created: CREATED, owned_by: "openai" };
+}
+
+/**
+ * Names the credentials in use, so that the catalogue is fetched again after
+ * a login, a logout or a switch of account instead of listing the previous
+ * account's models (or the built-in list) until its cache expires.
+ */
+async function currentAccount(ctx: RouteContext): Promise<string | null> {
+  try {
+    const auth = await ctx.auth.getAuth();
+    return `${auth.accountId ?? ""} ${auth.accessToken}`;
+  } catch {
+    return null;
+  }
 }
 
 interface AnthropicModel {
@@ -28,7 +42,7 @@ function toAnthropicModel(id: string, displayName: string): AnthropicModel {
   return { type: "model", id, display_name: displayName, created_at: CREATED_AT };
 }
 
-export function isAnthropicClient(headers: Headers): boolean {
+function isAnthropicClient(headers: Headers): boolean {
   return headers.has("anthropic-version") || /^claude-(cli|code)\//i.test(headers.get("user-agent") ?? "");
 }
 
@@ -37,14 +51,15 @@ export function isAnthropicClient(headers: Headers): boolean {
  * `claude*` ids), each showing what it maps to, then the catalogue's own ids.
  */
 async function anthropicModels(ctx: RouteContext): Promise<AnthropicModel[]> {
-  const models = await ctx.catalogue.models();
+  const account = await currentAccount(ctx);
+  const models = await ctx.catalogue.models(account);
   const mapCtx = { models, defaultModel: ctx.config.defaultModel, modelMap: ctx.config.anthropicModelMap };
   const families = [...new Set(["opus", "sonnet", "haiku", ...Object.keys(ctx.config.anthropicModelMap)])];
   const aliases = families.map((family) => {
     const target = ctx.config.anthropicModelMap[family] ?? defaultFamilyTarget(family, mapCtx);
     return toAnthropicModel(`claude-${family}`, `Claude ${family} → ${target}`);
   });
-  const listed = (await ctx.catalogue.listed()).map((m) => toAnthropicModel(m.slug, m.displayName ?? m.slug));
+  const listed = (await ctx.catalogue.listed(account)).map((m) => toAnthropicModel(m.slug, m.displayName ?? m.slug));
   return [...aliases, ...listed];
 }
 
@@ -73,17 +88,29 @@ function anthropicPage(models: AnthropicModel[], url: URL) {
 export async function handleListModels(ctx: RouteContext, request: Request): Promise<Response> {
   if (isAnthropicClient(request.headers))
     return Response.json(anthropicPage(await anthropicModels(ctx), new URL(request.url)));
-  const models = await ctx.catalogue.listed();
-  return Response.json({ object: "list", data: models.map(toOpenAIModel) });
+  const models = await ctx.catalogue.listed(await currentAccount(ctx));
+  return Response.json({ object: "list", data: models.map((m) => toOpenAIModel(m)) });
 }
 
+/**
+ * Any id a request accepts is a model here too: exact slugs, aliases and
+ * effort suffixes (`gpt-5.5-high`), answered under the id asked for. A
+ * suffix the model does not support is not found, as a request would fail.
+ */
 export async function handleGetModel(ctx: RouteContext, request: Request, id: string): Promise<Response> {
   if (isAnthropicClient(request.headers)) {
     const model = (await anthropicModels(ctx)).find((m) => m.id === id);
     if (model) return Response.json(model);
   } else {
-    const model = (await ctx.catalogue.models()).find((m) => m.slug === id);
-    if (model) return Response.json(toOpenAIModel(model));
+    const models = await ctx.catalogue.models(await currentAccount(ctx));
+    const resolved = resolveModel(id, models, id);
+    const model = resolved.model;
+    const effortOk =
+      !resolved.effort ||
+      model?.reasoningEfforts.includes(resolved.effort) ||
+      resolved.effort === "minimal" ||
+      resolved.effort === "none";
+    if (model && effortOk) return Response.json(toOpenAIModel(model, id));
   }
   throw new ProxyError(404, `The model '${id}' does not exist or is not available with a ChatGPT account.`, {
     code: "model_not_found",

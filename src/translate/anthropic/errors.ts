@@ -8,7 +8,7 @@
  */
 import type { ProxyError } from "../../core/errors.js";
 
-export interface AnthropicErrorBody {
+interface AnthropicErrorBody {
   type: "error";
   error: { type: string; message: string };
 }

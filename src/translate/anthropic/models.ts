@@ -44,7 +44,7 @@ export function defaultFamilyTarget(family: string, ctx: AnthropicModelContext):
 }
 
 /** Which family a Claude name belongs to: a family named in the map, else a known one, else `sonnet`. */
-export function familyOf(name: string, modelMap: Readonly<Record<string, string>>): string {
+function familyOf(name: string, modelMap: Readonly<Record<string, string>>): string {
   const lower = name.toLowerCase();
   for (const family of Object.keys(modelMap)) if (lower.includes(family)) return family;
   for (const family of KNOWN_FAMILIES) if (lower.includes(family)) return family;

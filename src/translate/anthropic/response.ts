@@ -22,7 +22,7 @@ export interface AnthropicResponseOptions {
   toolNames: ToolNameMap;
 }
 
-export interface AnthropicUsage {
+interface AnthropicUsage {
   input_tokens: number;
   output_tokens: number;
   cache_creation_input_tokens: number;
@@ -30,7 +30,7 @@ export interface AnthropicUsage {
 }
 
 /** Anthropic counts cached input apart from `input_tokens`; the backend includes it. */
-export function toAnthropicUsage(usage: UpstreamUsage | null | undefined): AnthropicUsage {
+function toAnthropicUsage(usage: UpstreamUsage | null | undefined): AnthropicUsage {
   const input = usage?.input_tokens ?? 0;
   const cached = Math.min(usage?.input_tokens_details?.cached_tokens ?? 0, input);
   return {
@@ -41,7 +41,7 @@ export function toAnthropicUsage(usage: UpstreamUsage | null | undefined): Anthr
   };
 }
 
-export type StopReason = "end_turn" | "tool_use" | "max_tokens" | "refusal";
+type StopReason = "end_turn" | "tool_use" | "max_tokens" | "refusal";
 
 function stopReasonFor(terminal: UpstreamEvent, sawToolUse: boolean): StopReason {
   if (sawToolUse) return "tool_use";
@@ -311,7 +311,7 @@ export class AnthropicStreamTranslator {
   }
 }
 
-export type AnthropicContentBlock =
+type AnthropicContentBlock =
   | { type: "text"; text: string }
   | { type: "thinking"; thinking: string; signature: string }
   | { type: "tool_use"; id: string; name: string; input: unknown };
