@@ -407,6 +407,7 @@ describe("/v1/models", () => {
       // Logged out: the backend cannot be asked, so the built-in list answers (it has models this account lacks).
       expect(await ids()).toContain("gpt-5.6-terra");
       // A login happens: the very next listing is the account's own catalogue.
+      backend.acceptToken("fresh-login-token"); // the strict fake knows only the tokens it was given
       auth.auth = { accessToken: "fresh-login-token", accountId: "acct_new" };
       const afterLogin = await ids();
       expect(afterLogin).not.toContain("gpt-5.6-terra");
