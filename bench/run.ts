@@ -18,9 +18,12 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseEventData, UpstreamEventReader } from "../src/codex/sse.js";
+import { parseEventData, UpstreamEventReader, type RawEvent } from "../src/codex/sse.js";
 import type { UpstreamEvent } from "../src/codex/events.js";
 import { ChatStreamTranslator } from "../src/translate/chat-response.js";
+import { AnthropicRelay } from "../src/server/routes/anthropic-messages.js";
+import { ChatRelay } from "../src/server/routes/chat-completions.js";
+import { AnthropicStreamTranslator } from "../src/translate/anthropic/response.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const DELTAS = Number(process.env.BENCH_DELTAS ?? 2000);
@@ -220,14 +223,20 @@ async function translationCost(
   directUrl: URL,
   headers: Record<string, string>,
   body: string,
-): Promise<{ parseAndTranslateUs: number; translateOnlyUs: number; events: number }> {
+): Promise<{
+  parseAndTranslateUs: number;
+  translateOnlyUs: number;
+  chatRelayUs: number;
+  anthropicRelayUs: number;
+  events: number;
+}> {
   const response = await fetch(directUrl, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body,
   });
   const reader = new UpstreamEventReader(response.body!, 60_000);
-  const raws = [];
+  const raws: RawEvent[] = [];
   for (let raw = await reader.next(); raw; raw = await reader.next()) raws.push(raw);
   const iterations = QUICK ? 20 : 100;
   const options = {
@@ -260,9 +269,39 @@ async function translationCost(
     for (const event of parsed) t.push(event);
   }
   used = process.cpuUsage(cpu);
+  const translateOnlyUs = round((used.user + used.system) / (iterations * parsed.length), 3);
+
+  // The routes' relays as they run (raw events in, fast paths for the deltas): chat against Anthropic.
+  const relayUs = (make: () => { onEvent: (raw: RawEvent) => string }) => {
+    for (let i = 0; i < 5; i++) {
+      const relay = make();
+      for (const raw of raws) relay.onEvent(raw);
+    }
+    const start = process.cpuUsage();
+    for (let i = 0; i < iterations; i++) {
+      const relay = make();
+      for (const raw of raws) relay.onEvent(raw);
+    }
+    const spent = process.cpuUsage(start);
+    return round((spent.user + spent.system) / (iterations * raws.length), 3);
+  };
+  const chatRelayUs = relayUs(() => new ChatRelay(new ChatStreamTranslator(options)));
+  const anthropicRelayUs = relayUs(
+    () =>
+      new AnthropicRelay(
+        new AnthropicStreamTranslator({
+          id: "msg_bench",
+          model: "claude-sonnet-4-5",
+          thinking: true,
+          toolNames: new Map(),
+        }),
+      ),
+  );
   return {
     parseAndTranslateUs: round(parseAndTranslateUs, 3),
-    translateOnlyUs: round((used.user + used.system) / (iterations * parsed.length), 3),
+    translateOnlyUs,
+    chatRelayUs,
+    anthropicRelayUs,
     events: raws.length,
   };
 }
@@ -346,6 +385,22 @@ async function main(): Promise<void> {
       url: new URL(`${proxyBase}/v1/chat/completions`),
       headers: {},
       body: (t) => JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: t }], stream: true }),
+    },
+    {
+      // Claude Code's shape, small: a Claude name mapped to gpt-5.5, a system prompt, adaptive thinking.
+      name: "proxy /v1/messages",
+      url: new URL(`${proxyBase}/v1/messages?beta=true`),
+      headers: { "anthropic-version": "2023-06-01" },
+      body: (t) =>
+        JSON.stringify({
+          model: "claude-sonnet-4-5",
+          max_tokens: 32000,
+          system: [{ type: "text", text: "You are terse.", cache_control: { type: "ephemeral" } }],
+          messages: [{ role: "user", content: [{ type: "text", text: t }] }],
+          thinking: { type: "adaptive" },
+          output_config: { effort: "medium" },
+          stream: true,
+        }),
     },
   ];
 
@@ -483,7 +538,7 @@ async function main(): Promise<void> {
 function printReport(report: {
   latency: Record<string, Record<string, Series>>;
   proxyCpuPerUpstreamEventUs: number;
-  translation: { parseAndTranslateUs: number; translateOnlyUs: number };
+  translation: { parseAndTranslateUs: number; translateOnlyUs: number; chatRelayUs: number; anthropicRelayUs: number };
   memory: { perStreamKiB: number; streams: number; errors: number; idleRssMiB: number; openRssMiB: number };
   concurrent1000: { chatErrors: number; responsesErrors: number };
   sequential: { requests: number; errors: number; rss: Array<{ after: number; rssMiB: number }> };
@@ -517,6 +572,9 @@ function printReport(report: {
   lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
   lines.push(
     `chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`,
+  );
+  lines.push(
+    `relay per upstream event (fast paths included): chat ${report.translation.chatRelayUs} µs, anthropic ${report.translation.anthropicRelayUs} µs`,
   );
   lines.push(
     `memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`,

@@ -9,6 +9,7 @@ import { buildAuthorizeUrl } from "./authorize-url.js";
 import { CALLBACK_PORTS } from "./constants.js";
 import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { createPkce, randomToken } from "./pkce.js";
+import { formatDuration } from "../core/time.js";
 
 /**
  * Offers the user to paste the address their browser ended on. `take` returns
@@ -122,7 +123,7 @@ export async function runBrowserLogin(options: BrowserLoginOptions): Promise<Tok
     () =>
       settle.reject(
         new LoginError(
-          `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`,
+          `Timed out after ${formatDuration(options.timeoutMs)} waiting for the browser. Run the login again, or use \`codex-proxy login --device\`.`,
         ),
       ),
     options.timeoutMs,

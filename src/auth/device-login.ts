@@ -2,6 +2,7 @@
 import { CODEX_CLIENT_ID, DEVICE_VERIFICATION_PATH } from "./constants.js";
 import { exchangeCode, type TokenResponse } from "./oauth-client.js";
 import { LoginError } from "./browser-login.js";
+import { describeNetworkError } from "../core/errors.js";
 
 export interface DeviceLoginOptions {
   issuer: string;
@@ -17,11 +18,18 @@ const DEVICE_CAP_MS = 15 * 60_000;
 export async function runDeviceLogin(options: DeviceLoginOptions): Promise<TokenResponse> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
-  const start = await options.fetch(`${options.issuer}/api/accounts/deviceauth/usercode`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client_id: CODEX_CLIENT_ID }),
-  });
+  const post = async (path: string, body: unknown): Promise<Response> => {
+    try {
+      return await options.fetch(`${options.issuer}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new LoginError(`Could not reach the OAuth issuer at ${options.issuer} (${describeNetworkError(error)}).`);
+    }
+  };
+  const start = await post("/api/accounts/deviceauth/usercode", { client_id: CODEX_CLIENT_ID });
   if (start.status === 404)
     throw new LoginError(
       "Device-code login is not enabled for this account. Use `codex-proxy login` (browser) instead.",
@@ -41,10 +49,9 @@ export async function runDeviceLogin(options: DeviceLoginOptions): Promise<Token
   const deadline = now() + (options.timeoutMs ?? DEVICE_CAP_MS);
   while (now() < deadline) {
     await sleep(intervalMs);
-    const poll = await options.fetch(`${options.issuer}/api/accounts/deviceauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ device_auth_id: body.device_auth_id, user_code: userCode }),
+    const poll = await post("/api/accounts/deviceauth/token", {
+      device_auth_id: body.device_auth_id,
+      user_code: userCode,
     });
     if (poll.status === 403 || poll.status === 404) continue; // still pending
     if (!poll.ok) throw new LoginError(`Device login failed (HTTP ${poll.status}).`);

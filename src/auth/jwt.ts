@@ -3,7 +3,7 @@
  * tokens to learn expiry and account ids (docs/protocol.md §1.3).
  */
 
-export interface JwtClaims {
+interface JwtClaims {
   exp?: number;
   email?: string;
   [claim: string]: unknown;
@@ -20,7 +20,10 @@ function base64UrlDecode(segment: string): string {
   return new TextDecoder().decode(bytes);
 }
 
-/** Returns the payload of a JWT, or undefined when the string is not one. */
+/**
+ * Returns the payload of a JWT, or undefined when the string is not one.
+ * @public Kept exported for the status and admin views being extended to show more claims.
+ */
 export function decodeJwtClaims(token: string | undefined | null): JwtClaims | undefined {
   if (!token) return undefined;
   const parts = token.split(".");

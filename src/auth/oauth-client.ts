@@ -3,6 +3,7 @@
  * Platform fetch only, so the Worker uses the same code.
  */
 import { CODEX_CLIENT_ID } from "./constants.js";
+import { describeNetworkError } from "../core/errors.js";
 
 export interface TokenResponse {
   access_token: string;
@@ -52,6 +53,13 @@ const EXPLANATIONS: Record<string, string> = {
   invalid_grant: "the issuer no longer accepts this refresh token",
 };
 
+/**
+ * A token request gives up after this long: shorter than the credential lock's
+ * staleness time (30 s), so a process waiting on a hung issuer never holds the
+ * lock long enough for another to judge it abandoned.
+ */
+const TOKEN_REQUEST_TIMEOUT_MS = 20_000;
+
 async function tokenRequest(
   fetchImpl: typeof fetch,
   issuer: string,
@@ -64,16 +72,19 @@ async function tokenRequest(
       method: "POST",
       headers: json ? { "content-type": "application/json" } : { "content-type": "application/x-www-form-urlencoded" },
       body: json ? JSON.stringify(body) : new URLSearchParams(body).toString(),
+      signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS),
     });
   } catch (error) {
-    throw new OAuthError(
-      `could not reach the OAuth issuer (${error instanceof Error ? error.message : "network error"})`,
-      "network_error",
-      0,
-      false,
-    );
+    const timedOut = error instanceof Error && error.name === "TimeoutError";
+    const reason = timedOut ? `no answer within ${TOKEN_REQUEST_TIMEOUT_MS / 1000} s` : describeNetworkError(error);
+    throw new OAuthError(`could not reach the OAuth issuer at ${issuer} (${reason})`, "network_error", 0, false);
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    throw new OAuthError("the OAuth issuer's answer was cut off", "network_error", response.status, false);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -32,13 +32,36 @@ function windowLine(
   return `  ${label}: ${Math.round(window.usedPercent * 10) / 10}% used${reset}`;
 }
 
+/**
+ * Why credentials that are present cannot be used, or undefined. An expired
+ * access token with a refresh token is not here: `serve` renews it.
+ */
+export function unusableReason(status: CredentialStatus, now: number, hasRefreshToken?: boolean): string | undefined {
+  if (!status.hasCredentials) return undefined;
+  if (typeof status.expiresAt !== "number" || !Number.isFinite(status.expiresAt) || status.expiresAt <= 0)
+    return `the stored access-token expiry is missing or invalid (expiresAt: ${JSON.stringify(status.expiresAt) ?? "absent"}); run \`codex-proxy login\` again`;
+  if (status.lastRefreshErrorTerminal)
+    return `the refresh token can no longer be used (${String(status.lastRefreshError ?? "refused by the issuer")}), so this login cannot be renewed${status.isExpired ? "" : ` once the access token expires ${inWords(status.expiresAt - now)}`}; run \`codex-proxy login\``;
+  if (status.isExpired && hasRefreshToken === false)
+    return "the access token has expired and there is no refresh token to renew it; run `codex-proxy login`";
+  return undefined;
+}
+
 export function renderStatus(
   status: CredentialStatus,
   now: number,
-  options: { source: string; rateLimits?: RateLimitSnapshot },
+  options: {
+    source: string;
+    rateLimits?: RateLimitSnapshot;
+    /** From `unusableReason`: printed first, as the one thing to act on. */
+    problem?: string;
+    /** Why the expiry is unknown (a non-JWT ACCESS_TOKEN): shown instead of an expiry. */
+    expiryUnknown?: string;
+  },
 ): string {
   if (!status.hasCredentials) return `No credentials (${options.source}). Run \`codex-proxy login\`.`;
   const lines = [`Credentials: ${options.source}`];
+  if (options.problem) lines.push(`  UNUSABLE: ${options.problem}.`);
   const who = [status.email, status.accountId ? `account ${String(status.accountId)}` : undefined]
     .filter(Boolean)
     .join(", ");
@@ -46,15 +69,19 @@ export function renderStatus(
   if (status.plan) lines.push(`  plan: ${String(status.plan)}`);
   const expiry = new Date(status.expiresAt).toLocaleString();
   lines.push(
-    status.isExpired
-      ? `  access token: EXPIRED (${inWords(status.expiresAt - now)}, ${expiry})`
-      : `  access token: expires ${inWords(status.expiresAt - now)} (${expiry})`,
+    options.expiryUnknown
+      ? `  access token: ${options.expiryUnknown}`
+      : !Number.isFinite(status.expiresAt)
+        ? "  access token: no valid expiry recorded"
+        : status.isExpired
+          ? `  access token: EXPIRED (${inWords(status.expiresAt - now)}, ${expiry})`
+          : `  access token: expires ${inWords(status.expiresAt - now)} (${expiry})`,
   );
   if (status.handedOffTo) {
     lines.push(
       `  chain: handed off to ${String(status.handedOffTo)} — not refreshed here any more; \`codex-proxy login\` starts a new local chain`,
     );
-  } else {
+  } else if (!options.expiryUnknown) {
     lines.push(
       `  refresh: ${status.needsRefreshSoon ? "due (within 60 minutes of expiry); the proxy refreshes before the next request" : "not due yet"}`,
     );

@@ -4,7 +4,7 @@
  * Without a TTY and without the needed flags it fails fast, never hangs.
  */
 import { createInterface } from "node:readline";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { isCancel, password, text } from "@clack/prompts";
 import { Command } from "commander";
 import open from "open";
@@ -14,10 +14,12 @@ import { runDeviceLogin } from "../auth/device-login.js";
 import { readIdentity } from "../auth/jwt.js";
 import { requestRefresh } from "../auth/oauth-client.js";
 import { credentialsFromTokens } from "../credentials/token-record.js";
-import { loadConfig, type EnvRecord } from "../core/config.js";
-import type { StoredCredentials } from "../credentials/types.js";
+import { loadCheckedConfig, type EnvRecord } from "../core/config.js";
+import { formatDuration, parseEpochMs } from "../core/time.js";
+import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
 export interface LoginOptions {
   device?: boolean;
@@ -32,25 +34,78 @@ export interface LoginOptions {
   timeout?: string;
 }
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
-const interactive = () => Boolean(process.stdin.isTTY && process.stdout.isTTY);
+const DEFAULT_TIMEOUT_S = 300;
 
 const NEEDED_FLAGS =
   "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
 
-function fromFlags(options: LoginOptions, now: number): StoredCredentials {
+/** The login methods: two of them at once would be chosen between silently, so they are refused. */
+function chosenMethods(options: LoginOptions): string[] {
+  const methods: string[] = [];
+  if (options.device) methods.push("--device");
+  if (options.manual) methods.push("--manual");
+  if (options.import !== undefined && options.import !== false) methods.push("--import");
+  if (options.accessToken !== undefined) methods.push("--access-token");
+  else if (options.refreshToken !== undefined) methods.push("--refresh-token");
+  return methods;
+}
+
+/** Refuses flags that contradict each other or do nothing with the method chosen. */
+function checkLoginFlags(options: LoginOptions): void {
+  const methods = chosenMethods(options);
+  if (methods.length > 1)
+    throw new UsageError(
+      `${methods.slice(0, -1).join(", ")} and ${methods.at(-1)} are different ways to log in: choose one.`,
+    );
+  const method = methods[0] ?? "the browser login";
+  const flagsMode = method === "--access-token" || method === "--refresh-token";
+  for (const [flag, given] of [
+    ["--expires-at", options.expiresAt !== undefined],
+    ["--account-id", options.accountId !== undefined],
+  ] as const)
+    if (given && !flagsMode) throw new UsageError(`${flag} goes with --access-token; ${method} does not use it.`);
+  if (options.refresh === false && method !== "--import")
+    throw new UsageError(`--no-refresh goes with --import; ${method} does not use it.`);
+  if (options.timeout !== undefined && methods.length > 0)
+    throw new UsageError(`--timeout is for the browser login; ${method} does not use it.`);
+  if (options.browser === false && methods.length > 0)
+    throw new UsageError(`--no-browser is for the browser login; ${method} does not use it.`);
+}
+
+/** `--timeout` in seconds, refused when it is not a positive number (it used to become NaN and give up at once). */
+function parseTimeoutSeconds(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TIMEOUT_S;
+  const seconds = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(
+      `--timeout must be a number of seconds greater than 0, e.g. --timeout ${DEFAULT_TIMEOUT_S} (got "${raw}").`,
+    );
+  return seconds;
+}
+
+function expiryFromFlag(raw: string): number {
+  const parsed = parseEpochMs(raw);
+  if ("problem" in parsed) throw new UsageError(`--expires-at: ${parsed.problem}.`);
+  return parsed.ms;
+}
+
+function fromFlags(options: LoginOptions): StoredCredentials {
   if (!options.accessToken || !options.refreshToken)
     throw new UsageError("--access-token and --refresh-token go together: pass both.");
   const identity = readIdentity(options.accessToken);
-  let expiresAt = identity.expiresAt;
-  if (options.expiresAt !== undefined) {
-    expiresAt = Number(options.expiresAt);
-    if (!Number.isFinite(expiresAt) || expiresAt <= 0)
-      throw new UsageError("--expires-at must be a time in epoch milliseconds, e.g. 1767225600000.");
-  }
-  if (expiresAt === undefined) throw new UsageError("The access token carries no expiry: pass --expires-at MS.");
-  const accountId = options.accountId ?? identity.accountId;
+  const expiresAt = options.expiresAt !== undefined ? expiryFromFlag(options.expiresAt) : identity.expiresAt;
+  if (expiresAt === undefined)
+    throw new UsageError(
+      "The access token carries no expiry (it is not a JWT with `exp`): pass --expires-at (epoch ms, epoch seconds or an ISO date).",
+    );
+  const accountId = options.accountId?.trim() || identity.accountId;
+  if (identity.accountId && accountId !== identity.accountId)
+    throw new UsageError(
+      `--account-id ${accountId} does not match the account the access token was issued for (${identity.accountId}); the backend would refuse the pair. Leave --account-id out to use the token's.`,
+    );
+  // No lastRefresh: nothing was refreshed, and `status` would otherwise show a refresh that never happened.
   return {
     accessToken: options.accessToken,
     refreshToken: options.refreshToken,
@@ -59,32 +114,51 @@ function fromFlags(options: LoginOptions, now: number): StoredCredentials {
     userId: identity.userId,
     email: identity.email,
     plan: identity.plan,
-    lastRefresh: now,
   };
 }
 
-async function fromPrompts(now: number): Promise<StoredCredentials> {
-  const ask = async (message: string, secret: boolean, optional = false): Promise<string | undefined> => {
-    const answer = secret
-      ? await password({ message })
-      : await text({ message, placeholder: optional ? "(optional: Enter to skip)" : undefined });
+/** Asks for the tokens; an empty or unusable answer is explained at its prompt and asked again, never lost. */
+async function fromPrompts(input: Readable, output: Writable): Promise<StoredCredentials> {
+  const ask = async (
+    message: string,
+    kind: { secret?: boolean; optional?: boolean; check?: (value: string) => string | undefined },
+  ): Promise<string | undefined> => {
+    const validate = (raw: string | undefined) => {
+      const value = raw?.trim() ?? "";
+      if (!value) return kind.optional ? undefined : `${message} is required: paste it, or press Ctrl+C to stop.`;
+      return kind.check?.(value);
+    };
+    const answer = kind.secret
+      ? await password({ message, validate, input, output })
+      : await text({
+          message,
+          validate,
+          input,
+          output,
+          placeholder: kind.optional ? "(optional: Enter to skip)" : undefined,
+        });
     if (isCancel(answer)) throw new UsageError("Login cancelled.");
-    const value = answer?.trim();
-    if (!value && !optional) throw new UsageError(`${message} is required.`);
-    return value || undefined;
+    return answer?.trim() || undefined;
   };
-  const accessToken = (await ask("Access token", true))!;
-  const refreshToken = (await ask("Refresh token", true))!;
+  const accessToken = (await ask("Access token", { secret: true }))!;
+  const refreshToken = (await ask("Refresh token", { secret: true }))!;
   const identity = readIdentity(accessToken);
-  const expiresAt = identity.expiresAt ? undefined : await ask("Expiry (epoch ms)", false);
-  const accountId = identity.accountId ? undefined : await ask("ChatGPT account id", false, true);
-  return fromFlags({ accessToken, refreshToken, expiresAt, accountId }, now);
+  const expiresAt = identity.expiresAt
+    ? undefined
+    : await ask("Expiry (epoch ms, epoch seconds or ISO date)", {
+        check: (value) => {
+          const parsed = parseEpochMs(value);
+          return "problem" in parsed ? parsed.problem : undefined;
+        },
+      });
+  const accountId = identity.accountId ? undefined : await ask("ChatGPT account id", { optional: true });
+  return fromFlags({ accessToken, refreshToken, expiresAt, accountId });
 }
 
 /** Reads pasted addresses from stdin, explaining a wrong one and asking again, until one is taken or `signal` aborts. */
-function askForPastedRedirect(out: Writable): PasteRedirect {
+function askForPastedRedirect(input: Readable, out: Writable): PasteRedirect {
   return (take, signal) => {
-    const rl = createInterface({ input: process.stdin, output: out, terminal: false });
+    const rl = createInterface({ input, output: out, terminal: false });
     signal.addEventListener("abort", () => rl.close(), { once: true });
     const ask = () =>
       rl.question(
@@ -108,21 +182,25 @@ function askForPastedRedirect(out: Writable): PasteRedirect {
 export async function obtainLogin(
   options: LoginOptions,
   env: EnvRecord = process.env,
-  { now = Date.now, out = process.stdout }: { now?: () => number; out?: Writable } = {},
+  io: CliIO & { out?: Writable } = {},
 ): Promise<StoredCredentials> {
-  const config = loadConfig(env);
+  checkLoginFlags(options);
+  const timeoutMs = parseTimeoutSeconds(options.timeout) * 1000;
+  const { now, stdin, interactive, stdout, stderr } = resolveIO(io);
+  const out = io.out ?? stdout;
+  const config = loadCheckedConfig(env, ["CODEX_AUTH_ISSUER"]);
   const fetchImpl = globalThis.fetch.bind(globalThis);
 
-  if (options.accessToken || options.refreshToken) return fromFlags(options, now());
+  if (options.accessToken !== undefined || options.refreshToken !== undefined) return fromFlags(options);
   if (options.manual) {
-    if (!interactive()) throw new UsageError(`--manual asks questions and needs a terminal. ${NEEDED_FLAGS}`);
-    return fromPrompts(now());
+    if (!interactive) throw new UsageError(`--manual asks questions and needs a terminal. ${NEEDED_FLAGS}`);
+    return fromPrompts(stdin, out);
   }
   if (options.import !== undefined && options.import !== false) {
     const file = typeof options.import === "string" ? options.import : defaultCodexAuthPath(env);
     const imported = await readCodexAuthFile(file, now());
     if (options.refresh === false) {
-      process.stderr.write(
+      stderr.write(
         `Warning: --no-refresh: this tool now shares a refresh-token chain with the Codex CLI (${file}). Whichever refreshes second gets refresh_token_reused and must log in again.\n`,
       );
       return imported;
@@ -141,12 +219,11 @@ export async function obtainLogin(
           `Open this page on any device and sign in:\n${url}\nThen enter the code: ${code}\nWaiting for approval (up to 15 minutes)…\n`,
         ),
     });
-    return credentialsFromTokens(tokens, now());
+    return firstLogin(credentialsFromTokens(tokens, now()));
   }
 
-  const tty = interactive();
+  const tty = interactive;
   if (!tty && options.browser !== false) throw new UsageError(`No terminal and no browser to open. ${NEEDED_FLAGS}`);
-  const timeoutMs = Math.max(1, Number(options.timeout ?? 300)) * 1000;
   const ports = env.CODEX_PROXY_CALLBACK_PORTS?.split(",")
     .map(Number)
     .filter((p) => Number.isInteger(p) && p >= 0);
@@ -156,32 +233,56 @@ export async function obtainLogin(
     fetch: fetchImpl,
     ports: ports?.length ? ports : undefined,
     timeoutMs,
-    pasteRedirect: tty ? askForPastedRedirect(out) : undefined,
+    pasteRedirect: tty ? askForPastedRedirect(stdin, out) : undefined,
     onUrl: async (url) => {
       // Plain, on its own line: copyable by hand and readable by scripts.
       out.write(`Sign in to ChatGPT in your browser:\n${url}\n`);
       if (options.browser !== false) {
         await open(url).catch(() => out.write("(Could not open a browser: open the URL above yourself.)\n"));
       }
-      out.write(`Waiting for the sign-in (up to ${Math.round(timeoutMs / 1000)} s).\n`);
+      out.write(`Waiting for the sign-in (up to ${formatDuration(timeoutMs)}).\n`);
     },
   });
-  return credentialsFromTokens(tokens, now());
+  return firstLogin(credentialsFromTokens(tokens, now()));
 }
 
-export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, now = Date.now): Promise<number> {
+/** Tokens from a sign-in, not a refresh: `status` must not show a "last refresh" that never happened. */
+function firstLogin(credentials: StoredCredentials): StoredCredentials {
+  return { ...credentials, lastRefresh: undefined };
+}
+
+/** What the stored access token's expiry means for the user, in one sentence. */
+function expiryNote(credentials: StoredCredentials, now: number): string {
+  const left = credentials.expiresAt - now;
+  if (left > 0) return `The access token expires ${inWords(left)}.`;
+  return credentials.refreshToken
+    ? `The access token has already expired (${inWords(left)}): \`codex-proxy serve\` renews it with the refresh token before the first request.`
+    : "The access token has already expired and there is no refresh token to renew it: this login cannot be used; log in another way.";
+}
+
+export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, io: CliIO = {}): Promise<number> {
+  const { now, stdout } = resolveIO(io);
+  checkLoginFlags(options);
+  parseTimeoutSeconds(options.timeout);
   const store = openCredentialStore(env);
-  const credentials = await obtainLogin(options, env, { now });
-  // A login starts a new local chain: any earlier hand-off no longer applies.
-  await store.set({ ...credentials, handedOffTo: undefined, handedOffAt: undefined, lastRefreshError: undefined });
-  const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
-  process.stdout.write(
-    `Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`,
+  const credentials = await obtainLogin(options, env, io);
+  // A login starts a new local chain: any earlier hand-off no longer applies. Under the lock, so
+  // that a refresh in flight in a running `serve` finishes first and then sees the new login.
+  await underCredentialLock(store, () =>
+    store.set({
+      ...credentials,
+      handedOffTo: undefined,
+      handedOffAt: undefined,
+      lastRefreshError: undefined,
+      lastRefreshErrorTerminal: undefined,
+    }),
   );
+  const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
+  stdout.write(`Logged in${who ? ` as ${who}` : ""}. ${expiryNote(credentials, now())} Stored in ${store.path}.\n`);
   return 0;
 }
 
-export function loginCommand(): Command {
+export function loginCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("login")
     .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
     .option("--device", "device-code login for machines without a browser")
@@ -196,11 +297,14 @@ export function loginCommand(): Command {
     .option("--manual", "type or paste the tokens at prompts")
     .option("--access-token <token>", "store this access token (with --refresh-token), for scripts")
     .option("--refresh-token <token>", "the refresh token that goes with --access-token")
-    .option("--expires-at <ms>", "access-token expiry in epoch ms (default: read from the token)")
+    .option(
+      "--expires-at <time>",
+      "access-token expiry: epoch ms, epoch seconds (values below 1e12 are read as seconds) or an ISO date (default: read from the token)",
+    )
     .option("--account-id <id>", "ChatGPT account id (default: read from the token)")
     .option("--no-browser", "print the sign-in URL instead of opening a browser")
-    .option("--timeout <seconds>", "how long to wait for the browser sign-in", "300")
+    .option("--timeout <seconds>", `how long to wait for the browser sign-in (default ${DEFAULT_TIMEOUT_S})`)
     .action(async (options: LoginOptions) => {
-      process.exitCode = await runLogin(options);
+      setExitCode(await runLogin(options, env, io));
     });
 }

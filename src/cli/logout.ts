@@ -1,32 +1,59 @@
 /** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
+import { rm } from "node:fs/promises";
 import { Command } from "commander";
 import { revokeToken } from "../auth/oauth-client.js";
-import { loadConfig } from "../core/config.js";
+import { loadConfig, type EnvRecord } from "../core/config.js";
+import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
+import { CredentialFileError } from "../node/conf-store.js";
 import { openCredentialStore } from "./credential-store.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
-export async function runLogout(env = process.env): Promise<number> {
-  const store = openCredentialStore(env);
-  const credentials = await store.get();
+/** A file that cannot be read holds nothing logout could revoke; removing it is the way out. */
+async function removeUnreadable(error: CredentialFileError, stdout: NodeJS.WritableStream): Promise<number> {
+  if (!error.path) throw error;
+  await rm(error.path, { force: true });
+  stdout.write(
+    `The credential file ${error.path} could not be read (it is corrupt), so nothing could be revoked; removed it. Run \`codex-proxy login\` to sign in again.\n`,
+  );
+  return 0;
+}
+
+export async function runLogout(env: EnvRecord = process.env, io: CliIO = {}): Promise<number> {
+  const { stdout } = resolveIO(io);
+  let store: ReturnType<typeof openCredentialStore>;
+  let credentials: StoredCredentials | undefined;
+  try {
+    store = openCredentialStore(env);
+    // Under the lock: a refresh in flight finishes first, so the token revoked is the newest one
+    // and the refresh cannot put the credentials back afterwards. Clearing also removes the file.
+    credentials = await underCredentialLock(store, async () => {
+      const stored = await store.get();
+      await store.clear();
+      return stored;
+    });
+  } catch (error) {
+    if (error instanceof CredentialFileError) return removeUnreadable(error, stdout);
+    throw error;
+  }
   if (!credentials) {
-    process.stdout.write(`No stored credentials (${store.path}); nothing to do.\n`);
+    stdout.write(`No stored credentials (${store.path}); nothing to do.\n`);
     return 0;
   }
-  await store.clear();
   // A chain handed off to a Worker is the Worker's now: revoking it would break the Worker.
   const revoke = credentials.refreshToken && !credentials.handedOffTo;
   const revoked = revoke
     ? await revokeToken(globalThis.fetch, loadConfig(env).authIssuer, credentials.refreshToken!)
     : false;
-  process.stdout.write(
+  stdout.write(
     `Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`,
   );
   return 0;
 }
 
-export function logoutCommand(): Command {
+export function logoutCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("logout")
     .description("Remove the stored credentials (best-effort revoke upstream)")
     .action(async () => {
-      process.exitCode = await runLogout();
+      setExitCode(await runLogout(env, io));
     });
 }

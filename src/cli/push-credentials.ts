@@ -4,9 +4,11 @@
  * one refresh-token chain has one owner (see the README, "Commands").
  */
 import { Command } from "commander";
-import type { StoredCredentials } from "../credentials/types.js";
+import type { EnvRecord } from "../core/config.js";
+import { type StoredCredentials, underCredentialLock } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 import { obtainLogin } from "./login.js";
 import {
   fetchWorkerStatus,
@@ -16,6 +18,7 @@ import {
   WorkerError,
 } from "./worker-client.js";
 
+/** @public The options of the command's run function (what commander parses from argv). */
 export interface PushOptions {
   workerUrl: string;
   adminKey?: string;
@@ -34,14 +37,22 @@ function refuseHandedOff(credentials: StoredCredentials, options: PushOptions): 
   if (!credentials.handedOffTo || options.force) return;
   const when = credentials.handedOffAt ? ` on ${new Date(credentials.handedOffAt).toISOString()}` : "";
   throw new WorkerError(
-    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably rotated them since, and pushing this old copy would replace a working chain with a spent one. ` +
+    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably ` +
+      "rotated them since, and pushing this old copy would replace a working chain with a spent one. " +
       "Run `codex-proxy login` to start a new chain and push that, or use `push-credentials --login`. (--force pushes anyway.)",
   );
 }
 
-export async function runPushCredentials(options: PushOptions, env = process.env, now = Date.now): Promise<number> {
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
+export async function runPushCredentials(
+  options: PushOptions,
+  env: EnvRecord = process.env,
+  now = Date.now,
+  cliIO: CliIO = {},
+): Promise<number> {
+  const io = resolveIO(cliIO);
   const url = normaliseWorkerUrl(options.workerUrl);
-  const key = await resolveAdminKey(options.adminKey, env);
+  const key = await resolveAdminKey(options.adminKey, env, io);
   const store = options.login ? undefined : openCredentialStore(env);
 
   let credentials: StoredCredentials | undefined;
@@ -51,12 +62,14 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     // A fresh chain that only the Worker will hold: nothing is written locally.
     // With --json, stdout carries only the JSON: the sign-in instructions go to stderr.
     credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, {
-      out: options.json ? process.stderr : process.stdout,
+      ...io,
+      now,
+      out: options.json ? io.stderr : io.stdout,
     });
   } else {
     credentials = await store!.get();
     if (!credentials) {
-      process.stderr.write(
+      io.stderr.write(
         "No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n",
       );
       return 1;
@@ -64,7 +77,7 @@ export async function runPushCredentials(options: PushOptions, env = process.env
     refuseHandedOff(credentials, options);
   }
   if (!credentials.refreshToken) {
-    process.stderr.write(
+    io.stderr.write(
       "These credentials have no refresh token, so the Worker could not keep them alive. Log in again with `codex-proxy login`.\n",
     );
     return 1;
@@ -81,26 +94,33 @@ export async function runPushCredentials(options: PushOptions, env = process.env
 
   let handOff = "";
   if (store && options.keepLocal) {
-    process.stderr.write(
-      "Warning: --keep-local: this machine and the Worker now refresh the same chain. Whichever refreshes second gets refresh_token_reused and must log in again.\n",
+    io.stderr.write(
+      "Warning: --keep-local: this machine and the Worker now refresh the same chain. " +
+        "Whichever refreshes second gets refresh_token_reused and must log in again.\n",
     );
   } else if (store) {
-    await store.set({ ...credentials, handedOffTo: url, handedOffAt: now() });
+    // Under the lock, from the newest copy: a refresh in flight must not undo the hand-off.
+    const handedOff = await underCredentialLock(store, async () => {
+      const latest = (await store.get()) ?? credentials;
+      await store.set({ ...latest, handedOffTo: url, handedOffAt: now() });
+      return latest;
+    });
+    if (handedOff.refreshToken !== credentials.refreshToken)
+      io.stderr.write(
+        "Warning: the local login was refreshed while it was being pushed; push again to hand over the newest tokens.\n",
+      );
     handOff = `The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login\` starts a new local chain.\n`;
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
   } else {
-    process.stdout.write(
-      `Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`,
-    );
-    if (options.login)
-      process.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
+    io.stdout.write(`Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`);
+    if (options.login) io.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
   }
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }
 
-export function pushCredentialsCommand(): Command {
+export function pushCredentialsCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("push-credentials")
     .alias("deploy")
     .description("Push the stored credentials to a deployed Cloudflare Worker and hand the token chain over to it")
@@ -113,6 +133,6 @@ export function pushCredentialsCommand(): Command {
     .option("--force", "push a chain that was already handed off before (it may have been rotated since)")
     .option("--json", "print the Worker's status as JSON")
     .action(async (options: PushOptions) => {
-      process.exitCode = await runPushCredentials(options);
+      setExitCode(await runPushCredentials(options, env, Date.now, io));
     });
 }

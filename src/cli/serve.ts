@@ -3,16 +3,17 @@
  * environment (ACCESS_TOKEN…) when set, else from the stored login.
  */
 import { Command } from "commander";
-import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
+import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore } from "../credentials/types.js";
 import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { stdioLogWriter } from "../node/log-writer.js";
-import { startServer, type RunningServer } from "../node/server.js";
+import { startServer, validBindHost, type RunningServer } from "../node/server.js";
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
-import { openCredentialStore } from "./credential-store.js";
+import { openCredentialStore, openUsageStore } from "./credential-store.js";
+import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 
 export interface ServeOptions {
   port?: string | number;
@@ -20,20 +21,28 @@ export interface ServeOptions {
   insecureNoAuth?: boolean;
 }
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const ENV_REFRESH_TOKEN_IGNORED =
+  'REFRESH_TOKEN from the environment is not used: serve cannot write a rotated refresh token back to the environment, so the chain would die at the next restart. ACCESS_TOKEN is used until it expires. To keep a refreshing login, store the tokens with `codex-proxy login --access-token "$ACCESS_TOKEN" --refresh-token "$REFRESH_TOKEN"` and unset both variables.';
+
+const ENV_TOKEN_HINT =
+  "Set a fresh ACCESS_TOKEN in the environment, or unset ACCESS_TOKEN and REFRESH_TOKEN and store the tokens with `codex-proxy login` so that serve refreshes them.";
+
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function parsePort(value: string | number | undefined): number {
-  const port = Number(value ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+function parsePort(value: string | number): number {
+  const port = Number(value);
+  if (String(value).trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`Invalid port "${value}": use a number from 1 to 65535.`);
   return port;
 }
 
-function banner(config: ProxyConfig, url: string, credentialSource: string): void {
+function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, credentialSource: string): void {
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
     // The banner is printed at any log level, as one JSON object like every other line.
@@ -46,7 +55,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
       credentials: credentialSource,
       auth: config.proxyApiKey ? "api-key" : "none",
     };
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    out.write(`${JSON.stringify(line)}\n`);
     return;
   }
   const lines = [
@@ -63,7 +72,7 @@ function banner(config: ProxyConfig, url: string, credentialSource: string): voi
     "",
     "Press Ctrl+C to stop.",
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  out.write(`${lines.join("\n")}\n`);
 }
 
 /** Saves the usage windows for `status` without a disk write per request. */
@@ -97,10 +106,18 @@ function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof 
   return timer;
 }
 
-export async function runServe(options: ServeOptions, env: EnvRecord = process.env): Promise<RunningServer> {
-  const config = loadConfig(env);
-  const host = options.host ?? env.HOST?.trim() ?? "127.0.0.1";
-  const port = parsePort(options.port ?? env.PORT);
+/** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
+export async function runServe(
+  options: ServeOptions,
+  env: EnvRecord = process.env,
+  io: CliIO = {},
+): Promise<RunningServer> {
+  const { stdout, stderr } = resolveIO(io);
+  // Every bad variable is named at once, before anything starts (the CLI exits 1 with the list).
+  const config = loadCheckedConfig(env);
+  const host = options.host?.trim() || config.host;
+  validBindHost(host);
+  const port = options.port === undefined ? config.port : parsePort(options.port);
   const logger = createLogger({
     production: config.production,
     level: config.logLevel,
@@ -121,11 +138,14 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   }
 
   // A closed stdout (`serve | head`, a dead log collector) must not take the proxy down.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+  for (const stream of [stdout, stderr]) stream.on("error", () => {});
 
   const now = Date.now;
-  const envStore = new EnvCredentialStore(env, now());
+  // REFRESH_TOKEN is not used: a rotated refresh token cannot be written back to the environment,
+  // so the next start would spend the old one again and the chain would die (see the README).
+  const envStore = new EnvCredentialStore({ ...env, REFRESH_TOKEN: undefined }, now());
   const fromEnv = (await envStore.get()) !== undefined;
+  if (fromEnv && env.REFRESH_TOKEN?.trim()) logger.warn(ENV_REFRESH_TOKEN_IGNORED);
   const fileStore = openCredentialStore(env);
   const store: CredentialStore = fromEnv ? envStore : fileStore;
   const auth = new TokenManager({
@@ -134,10 +154,11 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     fetch: globalThis.fetch.bind(globalThis),
     now,
     logger,
+    reloginHint: fromEnv ? ENV_TOKEN_HINT : undefined,
   });
-  const rateLimits = new RateLimitTracker(
-    persistAtMostEvery(10_000, now, (snapshot) => fileStore.setRateLimits(snapshot)),
-  );
+  // Usage goes to usage.json: saving it never rewrites the credential file.
+  const usage = openUsageStore(fileStore);
+  const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => usage.set(snapshot)));
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
   const source = fromEnv
@@ -145,7 +166,7 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     : (await fileStore.get().catch(() => undefined))
       ? `stored login (${fileStore.path})`
       : "none yet: run `codex-proxy login`, requests answer 401 until then";
-  banner(config, server.url, source);
+  banner(stdout, config, server.url, source);
   const keepFresh = keepTokensFresh(auth, logger);
 
   let stopping = false;
@@ -154,20 +175,27 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
     stopping = true;
     logger.info("shutting down", { signal });
     clearInterval(keepFresh);
-    void server.close(10_000).then(() => process.exit(0));
+    // A refresh in flight (for a request or the background check) finishes and saves the rotated
+    // tokens within the grace period: exiting in the middle would lose the chain. Past the grace
+    // period the process exits anyway, and the lock it holds is removed on exit.
+    const refreshSaved = auth.settle();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+    void Promise.all([server.close(SHUTDOWN_GRACE_MS), Promise.race([refreshSaved, grace])]).then(() =>
+      process.exit(0),
+    );
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   return server;
 }
 
-export function serveCommand(): Command {
+export function serveCommand({ io, env }: CommandContext): Command {
   return new Command("serve")
     .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
     .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
     .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
     .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
     .action(async (options: ServeOptions) => {
-      await runServe(options);
+      await runServe(options, env, io);
     });
 }

@@ -4,7 +4,9 @@
  * or something that is not our API.
  */
 import { password, isCancel } from "@clack/prompts";
+import { describeNetworkError } from "../core/errors.js";
 import type { CredentialStatus } from "../credentials/types.js";
+import { type CliIO, resolveIO } from "./io.js";
 
 export class WorkerError extends Error {}
 
@@ -25,11 +27,13 @@ export function normaliseWorkerUrl(raw: string): string {
 export async function resolveAdminKey(
   given: string | undefined,
   env: Record<string, string | undefined>,
+  cliIO: CliIO = {},
 ): Promise<string> {
   const key = given?.trim() || env.ADMIN_API_KEY?.trim();
   if (key) return key;
-  if (process.stdin.isTTY && process.stdout.isTTY) {
-    const answer = await password({ message: "The Worker's ADMIN_API_KEY" });
+  const io = resolveIO(cliIO);
+  if (io.interactive) {
+    const answer = await password({ message: "The Worker's ADMIN_API_KEY", input: io.stdin, output: io.stdout });
     if (!isCancel(answer) && answer.trim()) return answer.trim();
   }
   throw new WorkerError("No admin key: pass --admin-key KEY or set ADMIN_API_KEY.");
@@ -44,10 +48,8 @@ async function call(url: string, key: string, init: RequestInit): Promise<unknow
       signal: AbortSignal.timeout(20_000),
     });
   } catch (error) {
-    const cause =
-      (error as { cause?: { code?: string } }).cause?.code ?? (error instanceof Error ? error.name : "network error");
     throw new WorkerError(
-      `Could not reach ${new URL(url).origin} (${cause}). Check the URL and that the Worker is deployed.`,
+      `Could not reach ${new URL(url).origin} (${describeNetworkError(error)}). Check the URL and that the Worker is deployed.`,
     );
   }
   // A 401 says the key is wrong whatever the body looks like.

@@ -1,5 +1,6 @@
 /** `status --worker-url`: the same views as local status, read from the Worker's admin API. */
-import { renderStatus } from "./format.js";
+import type { Writable } from "node:stream";
+import { renderStatus, unusableReason } from "./format.js";
 import { fetchWorkerStatus, normaliseWorkerUrl, resolveAdminKey } from "./worker-client.js";
 
 export interface WorkerStatusOptions {
@@ -8,18 +9,19 @@ export interface WorkerStatusOptions {
   json?: boolean;
 }
 
-/** Prints the Worker's status (human or JSON); returns the exit code: 0 usable, 1 missing or expired. */
+/** Prints the Worker's status (human or JSON); returns the exit code: 0 usable, 1 missing, expired or unrenewable. */
 export async function readWorkerStatus(
   options: WorkerStatusOptions,
   env: Record<string, string | undefined> = process.env,
-  now = Date.now(),
+  { stdout = process.stdout, now = Date.now() }: { stdout?: Writable; now?: number } = {},
 ): Promise<number> {
   const url = normaliseWorkerUrl(options.workerUrl);
   const key = await resolveAdminKey(options.adminKey, env);
   const status = await fetchWorkerStatus(url, key);
+  const problem = unusableReason(status, now);
   const human = status.hasCredentials
-    ? renderStatus(status, now, { source: url })
+    ? renderStatus(status, now, { source: url, problem })
     : `No credentials in the Worker at ${url}. Give it a login: \`codex-proxy push-credentials --worker-url ${url}\` (or add --login).`;
-  process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : human}\n`);
-  return status.hasCredentials && !status.isExpired ? 0 : 1;
+  stdout.write(`${options.json ? JSON.stringify(status, null, 2) : human}\n`);
+  return status.hasCredentials && !status.isExpired && !problem ? 0 : 1;
 }

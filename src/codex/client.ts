@@ -5,7 +5,8 @@
  */
 import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
-import { clientClosed, ProxyError } from "../core/errors.js";
+import { clientClosed, describeNetworkError, ProxyError } from "../core/errors.js";
+import { formatDuration } from "../core/time.js";
 import type { Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { conversationHeaders } from "./conversation-headers.js";
@@ -84,7 +85,7 @@ export class CodexClient {
       return await this.deps.fetch(url, { ...init, signal: controller.signal });
     } catch (error) {
       if (controller.signal.reason instanceof ConnectTimeout) {
-        throw new ProxyError(504, `The Codex backend did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+        throw new ProxyError(504, `The Codex backend did not answer within ${formatDuration(timeoutMs)}.`, {
           type: "upstream_error",
           code: "upstream_timeout",
         });
@@ -154,14 +155,14 @@ export class CodexClient {
         if (attempt < MAX_RETRIES) {
           this.deps.logger.warn("upstream connection failed, retrying", {
             attempt: attempt + 1,
-            reason: errorName(error),
+            reason: describeNetworkError(error),
           });
           await sleep(RETRY_BASE_MS * 2 ** attempt);
           continue;
         }
         throw new ProxyError(
           503,
-          `Could not reach the Codex backend (${errorName(error)}). Check your network connection and retry.`,
+          `Could not reach the Codex backend (${describeNetworkError(error)}). Check your network connection and retry.`,
           {
             type: "upstream_error",
             code: "upstream_unreachable",
@@ -191,12 +192,4 @@ export class CodexClient {
       throw mapped;
     }
   }
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ?? error.name;
-  }
-  return "unknown error";
 }

@@ -15,7 +15,7 @@ export interface RateLimitWindow {
   resetsAt?: number;
 }
 
-export interface RateLimitCredits {
+interface RateLimitCredits {
   hasCredits: boolean;
   unlimited: boolean;
   balance?: string;

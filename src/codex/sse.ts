@@ -5,6 +5,7 @@
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { ProxyError } from "../core/errors.js";
+import { formatDuration } from "../core/time.js";
 import type { UpstreamEvent } from "./events.js";
 
 export interface RawEvent {
@@ -32,7 +33,7 @@ export function parseEventData(raw: RawEvent): UpstreamEvent | undefined {
 
 export class UpstreamIdleTimeout extends ProxyError {
   constructor(idleMs: number) {
-    super(504, `The Codex backend sent nothing for ${Math.round(idleMs / 1000)} s; the stream was abandoned.`, {
+    super(504, `The Codex backend sent nothing for ${formatDuration(idleMs)}; the stream was abandoned.`, {
       type: "upstream_error",
       code: "upstream_idle_timeout",
     });

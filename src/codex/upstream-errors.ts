@@ -57,14 +57,8 @@ export function prematureClose(): ProxyError {
   );
 }
 
-export interface UsageLimitInfo {
-  resetsAt?: number;
-  resetsInSeconds?: number;
-  planType?: string;
-}
-
 /** Reads a `usage_limit_reached` body; reset time from `resets_at` (future) else now + `resets_in_seconds`. */
-export function usageLimitError(
+function usageLimitError(
   body: Record<string, unknown>,
   nowMs: number,
   windows: readonly RateLimitWindow[] = [],
@@ -86,7 +80,9 @@ export function usageLimitError(
       ? [`${windowLabel(bodyWindow)} window`]
       : exhaustedWindows(windows, nowMs).map((w) => `${windowLabel(w.windowMinutes)} window`);
   const which = spent.length > 0 ? ` (${spent.join(" and ")} used up)` : "";
-  const message = `ChatGPT usage limit reached${plan ? ` for plan ${plan}` : ""}${which}; resets at ${when}${retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : ""}.`;
+  const forPlan = plan ? ` for plan ${plan}` : "";
+  const inHowLong = retryAfter !== undefined ? ` (in ${formatDuration(retryAfter)})` : "";
+  const message = `ChatGPT usage limit reached${forPlan}${which}; resets at ${when}${inHowLong}.`;
   return new ProxyError(429, message, {
     type: "usage_limit_reached",
     code: "usage_limit_reached",
@@ -95,7 +91,7 @@ export function usageLimitError(
   });
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
   const s = seconds % 60;
@@ -105,12 +101,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Detects Cloudflare's HTML challenge (or its empty-404 path block) instead of an API answer. */
-export function isCloudflareBlock(
-  status: number,
-  contentType: string | null,
-  bodyText: string,
-  headers: Headers,
-): boolean {
+function isCloudflareBlock(status: number, contentType: string | null, bodyText: string, headers: Headers): boolean {
   if (headers.get("cf-mitigated")) return true;
   if (
     status === 403 &&
@@ -120,10 +111,12 @@ export function isCloudflareBlock(
   return status === 404 && bodyText.trim() === "" && headers.has("cf-ray");
 }
 
-export function cloudflareBlocked(): ProxyError {
+function cloudflareBlocked(): ProxyError {
   return new ProxyError(
     502,
-    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on your own machine, or route the Worker through a tunnel to it.",
+    "Cloudflare blocked the request to chatgpt.com with a browser challenge (HTML 403), so the Codex backend " +
+      "never saw it. This often happens from Cloudflare Workers or data-centre IPs: run `codex-proxy serve` on " +
+      "your own machine, or route the Worker through a tunnel to it.",
     {
       type: "upstream_error",
       code: "cloudflare_challenge",

@@ -23,7 +23,7 @@ const PLAN_TYPES = new Set([
   "edu",
 ]);
 
-export interface UsageWindowPayload {
+interface UsageWindowPayload {
   used_percent: number;
   limit_window_seconds: number;
   reset_after_seconds: number;

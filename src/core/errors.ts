@@ -74,6 +74,29 @@ export function toProxyError(error: unknown): ProxyError {
   return new ProxyError(500, "Internal proxy error", { type: "server_error", code: "internal_error" });
 }
 
+/**
+ * Names a failed fetch the way a user can act on it: the system error code
+ * (ECONNREFUSED, ENOTFOUND, ECONNRESET…), "timed out", or the underlying
+ * reason, never just "TypeError" or "fetch failed".
+ */
+export function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return "network error";
+  if (error.name === "TimeoutError") return "timed out";
+  if (error.name === "AbortError") return "aborted";
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause && typeof cause === "object") {
+    const { code, message, errors } = cause as { code?: unknown; message?: unknown; errors?: unknown };
+    if (typeof code === "string" && code) return code;
+    // Several addresses tried (IPv4 and IPv6): the first one's code says enough.
+    const first = Array.isArray(errors) ? (errors[0] as { code?: unknown } | undefined) : undefined;
+    if (typeof first?.code === "string") return first.code;
+    if (typeof message === "string" && message) return message;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && code) return code;
+  return error.message && error.message !== "fetch failed" ? error.message : "network error";
+}
+
 export function errorResponse(error: ProxyError): Response {
   return new Response(JSON.stringify(error.toBody()), {
     status: error.status,

@@ -5,7 +5,7 @@
  */
 import type { LogLevel } from "./config.js";
 
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;

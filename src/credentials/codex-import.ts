@@ -20,7 +20,8 @@ export async function readCodexAuthFile(file: string, now: number): Promise<Stor
     const code = (error as NodeJS.ErrnoException).code;
     throw new LoginError(
       code === "ENOENT"
-        ? `No Codex CLI login at ${file}. Run \`codex login\` first, pass the file (login --import FILE), or use another login method. (A Codex CLI that stores its login in the OS keyring has no file to import.)`
+        ? `No Codex CLI login at ${file}. Run \`codex login\` first, pass the file (login --import FILE), ` +
+            "or use another login method. (A Codex CLI that stores its login in the OS keyring has no file to import.)"
         : `Could not read ${file}: ${code ?? "unknown error"}.`,
     );
   }
@@ -53,7 +54,7 @@ interface TokenFields {
  * CLIProxyAPI's per-account file (the token fields at the top level).
  * `file` only names the file in messages.
  */
-export function credentialsFromAuthFile(parsed: unknown, file: string, now: number): StoredCredentials {
+function credentialsFromAuthFile(parsed: unknown, file: string, now: number): StoredCredentials {
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
     throw new LoginError(`${file} does not hold a JSON object.`);
   const record = parsed as TokenFields & {

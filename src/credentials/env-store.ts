@@ -6,24 +6,23 @@
  */
 import { readIdentity } from "../auth/jwt.js";
 import type { EnvRecord } from "../core/config.js";
+import { parseEpochMs } from "../core/time.js";
 import type { CredentialStore, StoredCredentials } from "./types.js";
 
 // Without a known expiry an env token is assumed valid for a day, so that
 // serve does not try to refresh a token it has no refresh token for.
 const UNKNOWN_EXPIRY_MS = 24 * 60 * 60_000;
 
+/** @public Kept exported for `status`, being taught to describe ACCESS_TOKEN credentials too. */
 export function credentialsFromEnv(env: EnvRecord, now: number): StoredCredentials | undefined {
   const accessToken = env.ACCESS_TOKEN?.trim();
   if (!accessToken) return undefined;
   const identity = readIdentity(accessToken);
-  const expiresAtEnv = Number(env.EXPIRES_AT);
+  const expiresAtEnv = env.EXPIRES_AT?.trim() ? parseEpochMs(env.EXPIRES_AT) : undefined;
   return {
     accessToken,
     refreshToken: env.REFRESH_TOKEN?.trim() || undefined,
-    expiresAt:
-      Number.isFinite(expiresAtEnv) && expiresAtEnv > 0
-        ? expiresAtEnv
-        : (identity.expiresAt ?? now + UNKNOWN_EXPIRY_MS),
+    expiresAt: expiresAtEnv && "ms" in expiresAtEnv ? expiresAtEnv.ms : (identity.expiresAt ?? now + UNKNOWN_EXPIRY_MS),
     accountId: env.ACCOUNT_ID?.trim() || identity.accountId,
     userId: identity.userId,
     email: identity.email,

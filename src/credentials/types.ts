@@ -18,6 +18,8 @@ export interface StoredCredentials {
   lastRefresh?: number;
   /** Message of the last failed refresh (never contains a token). */
   lastRefreshError?: string;
+  /** True when that failure needs a new login (the refresh token was spent, revoked or expired). */
+  lastRefreshErrorTerminal?: boolean;
   /** Set when the chain was pushed to a Worker: the local copy must not refresh any more. */
   handedOffTo?: string;
   handedOffAt?: number;
@@ -37,6 +39,14 @@ export interface CredentialStore {
   withRefreshLock?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Runs a credential write (login, logout, admin push) under the same lock as
+ * refreshes, so that a refresh in flight can never overwrite it.
+ */
+export function underCredentialLock<T>(store: CredentialStore, fn: () => Promise<T>): Promise<T> {
+  return store.withRefreshLock ? store.withRefreshLock(fn) : fn();
+}
+
 /** The `status --json` / `GET /admin/credentials/status` shape (docs/protocol.md §9). */
 export type CredentialStatus =
   | { type: "oauth"; hasCredentials: false; [extra: string]: unknown }
@@ -53,7 +63,7 @@ export type CredentialStatus =
 
 export const REFRESH_AHEAD_MS = 60 * 60_000;
 
-export function minutesUntilExpiry(expiresAt: number, now: number): number {
+function minutesUntilExpiry(expiresAt: number, now: number): number {
   // Math.trunc, not floor: the contract truncates toward zero (docs/protocol.md §9.3).
   return Math.trunc((expiresAt - now) / 60_000);
 }
@@ -75,6 +85,7 @@ export function credentialStatus(credentials: StoredCredentials | undefined, now
   if (credentials.plan) status.plan = credentials.plan;
   if (credentials.lastRefresh) status.lastRefresh = credentials.lastRefresh;
   if (credentials.lastRefreshError) status.lastRefreshError = credentials.lastRefreshError;
+  if (credentials.lastRefreshError && credentials.lastRefreshErrorTerminal) status.lastRefreshErrorTerminal = true;
   if (credentials.handedOffTo) status.handedOffTo = credentials.handedOffTo;
   return status;
 }

@@ -10,7 +10,13 @@ import { Readable } from "node:stream";
 import { SseEventQueue } from "../codex/sse.js";
 import { prematureClose } from "../codex/upstream-errors.js";
 import type { NodeEventReader } from "./event-reader.js";
-import { RelayCursor, type EventRelay, type OpenedStream, type StreamOutcome } from "../server/event-relay.js";
+import {
+  DEFAULT_IDLE_INTERVAL_MS,
+  RelayCursor,
+  type EventRelay,
+  type OpenedStream,
+  type StreamOutcome,
+} from "../server/event-relay.js";
 
 /**
  * The push pump: each upstream chunk's events become one write. When the
@@ -28,8 +34,17 @@ export function nodeRelayStream(
   const verbatim =
     relay.verbatimTypes?.length && reader.startByteMode() ? new VerbatimFrames(relay.verbatimTypes) : undefined;
   let finished = false;
+  // The relay's idle text goes out when a whole interval passed without upstream progress.
+  let progressed = true;
+  const idleTimer = relay.idleText
+    ? setInterval(() => {
+        if (!progressed && !finished) stream.push(relay.idleText);
+        progressed = false;
+      }, relay.idleIntervalMs ?? DEFAULT_IDLE_INTERVAL_MS).unref()
+    : undefined;
   const finish = (outcome: StreamOutcome) => {
     finished = true;
+    clearInterval(idleTimer);
     onFinish(outcome);
   };
   const stream = new Readable({
@@ -52,6 +67,7 @@ export function nodeRelayStream(
 
   const pump = () => {
     if (finished) return;
+    progressed = true;
     // Events parsed before byte mode, then blocks, then a last frame the parser flushed at the end.
     cursor.addBuffered(reader, Infinity);
     if (verbatim) {

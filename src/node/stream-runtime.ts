@@ -18,15 +18,42 @@ function nodeObjectsOf(request: Request): { req?: IncomingMessage; res?: ServerR
   return (request as { runtime?: { node?: { req?: IncomingMessage; res?: ServerResponse } } }).runtime?.node;
 }
 
+/** How much of a refused body is read and dropped, and for how long, so that the client gets its 413. */
+const DRAIN_LIMIT_BYTES = 128 * 1024 * 1024;
+const DRAIN_LIMIT_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a refused body, within bounds. A client that writes
+ * its whole body before reading (most HTTP libraries do) would otherwise be
+ * blocked on a full socket, or see the connection reset, instead of reading the
+ * 413. Once the body has ended the connection is usable again; past the bounds
+ * it is closed.
+ */
+function drainRefusedBody(message: IncomingMessage): void {
+  if (message.readableEnded) return;
+  let dropped = 0;
+  const giveUp = () => message.socket?.destroy();
+  const timer = setTimeout(giveUp, DRAIN_LIMIT_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.byteLength;
+    if (dropped > DRAIN_LIMIT_BYTES) giveUp();
+  };
+  message.on("data", onData);
+  message.once("close", () => {
+    clearTimeout(timer);
+    message.off("data", onData);
+  });
+  message.resume();
+}
+
 /** Reads the body from the IncomingMessage itself: srvx's web body costs a stream and a promise per chunk. */
 async function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const node = nodeObjectsOf(request);
   const message = node?.req;
   if (!message || request.bodyUsed || message.readableEnded) return readLimited(request, maxBytes);
-  // A refused body is left unread: the connection must close after the 413, or the
-  // rest of that body would be taken for the next request on it (the client saw ECONNRESET).
   const refuse = (error: unknown) => {
-    if (node.res) node.res.shouldKeepAlive = false;
+    drainRefusedBody(message);
     return error;
   };
   let body: LimitedBody;
@@ -44,8 +71,6 @@ async function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Ar
       try {
         body.add(chunk);
       } catch (error) {
-        // Stop reading but keep the socket open until the 413 has been sent.
-        message.pause();
         stop(() => reject(refuse(error)));
       }
     };

@@ -2,7 +2,7 @@
  * The one h3 app behind both `serve` (Node) and the Cloudflare Worker. It is
  * built from its dependencies; nothing here knows which runtime it runs on.
  */
-import { H3, type H3Event } from "h3";
+import { H3, type H3Event, type Middleware } from "h3";
 import { CodexClient } from "../codex/client.js";
 import { ModelCatalogue } from "../codex/model-catalogue.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
@@ -11,11 +11,14 @@ import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import { VERSION } from "../core/version.js";
 import { hasValidKey } from "./api-keys.js";
 import { corsMiddleware } from "./cors.js";
+import { JSON_CONTENT_TYPES, requestGuards, requireContentType, type ErrorShape } from "./request-guards.js";
 import type { RequestLogInfo, RouteContext } from "./context.js";
-import { errorResponse, ProxyError, toProxyError } from "../core/errors.js";
+import { ProxyError, toProxyError } from "../core/errors.js";
+import { errorResponseFor } from "./error-shape.js";
 import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
 import type { Logger } from "../core/logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
+import { handleAnthropicCountTokens, handleAnthropicMessages } from "./routes/anthropic-messages.js";
 import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
@@ -27,6 +30,9 @@ import { handleCodexUsage, handleUsage } from "./routes/usage.js";
 
 /** Where Codex clients look for usage: `{base}/api/codex/usage`, or `{base}/wham/usage` under a backend-api base. */
 const CODEX_USAGE_PATHS = ["/api/codex/usage", "/backend-api/wham/usage", "/v1/api/codex/usage"];
+
+/** Image edits come as files (multipart/form-data, as the openai SDK sends them) or as JSON with data URLs. */
+const IMAGE_EDIT_CONTENT_TYPES: readonly string[] = [...JSON_CONTENT_TYPES, "multipart/form-data"];
 
 export interface AppDeps {
   config: ProxyConfig;
@@ -67,6 +73,19 @@ function logInfo(event: H3Event): RequestLogInfo {
 
 function randomId(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 24);
+}
+
+/** `/health`: up, and whether credentials are usable; a credential store that cannot be read says why (503). */
+async function health(auth: AuthProvider): Promise<Response> {
+  try {
+    return Response.json({ status: "ok", version: VERSION, hasCredentials: await auth.hasCredentials() });
+  } catch (error) {
+    const problem = toProxyError(error);
+    return Response.json(
+      { status: "error", version: VERSION, hasCredentials: false, error: problem.message, code: problem.code },
+      { status: 503 },
+    );
+  }
 }
 
 export function createApp(deps: AppDeps): ProxyApp {
@@ -141,7 +160,7 @@ export function createApp(deps: AppDeps): ProxyApp {
           error: cause instanceof Error ? cause.message : String(error.message),
         });
       }
-      return errorResponse(proxyError);
+      return errorResponseFor(event.url.pathname, proxyError);
     },
   });
 
@@ -159,10 +178,22 @@ export function createApp(deps: AppDeps): ProxyApp {
             error: error instanceof Error ? error.message : String(error),
           });
         }
-        return errorResponse(proxyError);
+        return errorResponseFor(event.url.pathname, proxyError);
       }
     };
 
+  // Each API answers in its own shape, chosen by path (error-shape.ts): Anthropic's on /v1/messages*.
+  const pathShape: ErrorShape = (error, event) => errorResponseFor(event.url.pathname, error);
+  // Without a key, the Host check stops DNS rebinding; where a key is always required
+  // (the Worker, answering on its own hostname) the key is the guard.
+  const checkHost = deps.v1Auth !== "required" && !deps.config.proxyApiKey && !deps.config.allowedHosts.includes("*");
+  app.use(
+    requestGuards({
+      allowedOrigins: deps.config.corsOrigins,
+      allowedHosts: checkHost ? deps.config.allowedHosts : undefined,
+      shape: pathShape,
+    }),
+  );
   if (deps.config.corsOrigins.length > 0) app.use(corsMiddleware(deps.config.corsOrigins));
 
   // /v1/* is guarded by PROXY_API_KEY when it is set; so are the Codex usage endpoints, which
@@ -171,7 +202,8 @@ export function createApp(deps: AppDeps): ProxyApp {
     const key = deps.config.proxyApiKey;
     if (!key) {
       if (deps.v1Auth !== "required") return;
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           503,
           "This proxy has no API key configured and refuses to run open: set ADMIN_API_KEY (and optionally PROXY_API_KEY) with `wrangler secret put`.",
@@ -183,7 +215,8 @@ export function createApp(deps: AppDeps): ProxyApp {
       );
     }
     if (!(await hasValidKey(event.req.headers, key))) {
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           401,
           "Missing or invalid API key. Send the proxy's PROXY_API_KEY as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
@@ -200,26 +233,53 @@ export function createApp(deps: AppDeps): ProxyApp {
   // h3 types its request against the DOM's Request; under the Workers types the two declarations
   // differ only in generics, so routes take the platform Request both runtimes really hand us.
   const request = (event: H3Event): Request => event.req as Request;
+  const jsonBody = { middleware: [requireContentType(JSON_CONTENT_TYPES, pathShape)] };
   const routes: Array<
-    [method: "GET" | "POST", path: string, handler: (event: H3Event) => Response | Promise<Response>]
-  > = [
     [
-      "GET",
-      "/health",
-      async () => Response.json({ status: "ok", version: VERSION, hasCredentials: await deps.auth.hasCredentials() }),
-    ],
+      method: "GET" | "POST",
+      path: string,
+      handler: (event: H3Event) => Response | Promise<Response>,
+      options?: { middleware: Middleware[] },
+    ]
+  > = [
+    ["GET", "/health", () => health(deps.auth)],
     [
       "GET",
       "/v1/models",
       (event) =>
-        event.url.searchParams.has("client_version") ? handleCodexModels(context) : handleListModels(context),
+        event.url.searchParams.has("client_version")
+          ? handleCodexModels(context)
+          : handleListModels(context, request(event)),
     ],
-    ["GET", "/v1/models/**:id", (event) => handleGetModel(context, event.context.params?.id ?? "")],
-    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event))],
-    ["POST", "/v1/responses/compact", (event) => handleResponsesCompact(request(event), context, logInfo(event))],
-    ["POST", "/v1/images/generations", (event) => handleImageGenerations(request(event), context, logInfo(event))],
-    ["POST", "/v1/images/edits", (event) => handleImageEdits(request(event), context, logInfo(event))],
-    ["POST", "/v1/chat/completions", (event) => handleChatCompletions(request(event), context, logInfo(event))],
+    ["GET", "/v1/models/**:id", (event) => handleGetModel(context, request(event), event.context.params?.id ?? "")],
+    ["POST", "/v1/messages", (event) => handleAnthropicMessages(request(event), context, logInfo(event)), jsonBody],
+    ["POST", "/v1/messages/count_tokens", (event) => handleAnthropicCountTokens(request(event), context), jsonBody],
+    ["POST", "/v1/responses", (event) => handleResponses(request(event), context, logInfo(event)), jsonBody],
+    [
+      "POST",
+      "/v1/chat/completions",
+      (event) => handleChatCompletions(request(event), context, logInfo(event)),
+      jsonBody,
+    ],
+    [
+      "POST",
+      "/v1/responses/compact",
+      (event) => handleResponsesCompact(request(event), context, logInfo(event)),
+      jsonBody,
+    ],
+    [
+      "POST",
+      "/v1/images/generations",
+      (event) => handleImageGenerations(request(event), context, logInfo(event)),
+      jsonBody,
+    ],
+    // The openai SDK sends image edits as multipart/form-data (files); JSON with data URLs works too.
+    [
+      "POST",
+      "/v1/images/edits",
+      (event) => handleImageEdits(request(event), context, logInfo(event)),
+      { middleware: [requireContentType(IMAGE_EDIT_CONTENT_TYPES, pathShape)] },
+    ],
     ["GET", "/v1/usage", () => handleUsage(context)],
     ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => ["GET", path, () => handleCodexUsage(context)]),
   ];
@@ -231,11 +291,11 @@ export function createApp(deps: AppDeps): ProxyApp {
       maxBodyBytes: deps.config.maxBodyBytes,
     };
     routes.push(
-      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin)],
+      ["POST", "/admin/credentials", (event) => handleSetCredentials(request(event), admin), jsonBody],
       ["GET", "/admin/credentials/status", (event) => handleCredentialStatus(request(event), admin)],
     );
   }
-  for (const [method, path, handler] of routes) app.on(method, path, guarded(handler));
+  for (const [method, path, handler, options] of routes) app.on(method, path, guarded(handler), options);
   // Codex clients try a WebSocket here first: refused at once (426) so they fall back to POST.
   // Not in `routes`, so that Allow still names only POST.
   app.on("GET", "/v1/responses", guarded(refuseWebSocket));
@@ -246,7 +306,8 @@ export function createApp(deps: AppDeps): ProxyApp {
       .filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4))))
       .map(([m]) => m);
     if (allowed.length === 0) {
-      return errorResponse(
+      return errorResponseFor(
+        event.url.pathname,
         new ProxyError(
           404,
           `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`,
@@ -262,7 +323,7 @@ export function createApp(deps: AppDeps): ProxyApp {
         headers: { allow: allowed.join(", ") },
       },
     );
-    return errorResponse(error);
+    return errorResponseFor(event.url.pathname, error);
   });
 
   return { app, context };

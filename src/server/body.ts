@@ -66,7 +66,40 @@ export async function readLimited(request: Request, maxBytes: number): Promise<U
   return body.bytes();
 }
 
-/** Parses the body as a JSON object; arrays, scalars, bad UTF-8 and bad JSON are 400s. */
+/**
+ * How deep a request body may nest. Real tool and response-format schemas stay
+ * well under it; far deeper ones (thousands of levels) would overflow the stack
+ * when the request is serialised upstream, so they are refused up front.
+ */
+const MAX_JSON_DEPTH = 128;
+
+/** The path to a value nested deeper than `levels`, or undefined; never recurses past `levels`. */
+function pathTooDeep(value: unknown, levels: number): Array<string | number> | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (levels === 0) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const path = pathTooDeep(value[i], levels - 1);
+      if (path) return [i, ...path];
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    const path = pathTooDeep((value as Record<string, unknown>)[key], levels - 1);
+    if (path) return [key, ...path];
+  }
+  return undefined;
+}
+
+/** `tools[0].function.parameters.properties…`: enough of the path to find the field. */
+function formatPath(path: Array<string | number>): string {
+  const shown = path
+    .slice(0, 8)
+    .reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${part}` : part), "");
+  return path.length > 8 ? `${shown}…` : shown;
+}
+
+/** Parses the body as a JSON object; arrays, scalars, bad UTF-8, bad JSON and too deep JSON are 400s. */
 export async function readJsonObject(
   request: Request,
   maxBytes: number,
@@ -90,6 +123,15 @@ export async function readJsonObject(
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new ProxyError(400, "Request body must be a JSON object.", { code: "invalid_json" });
+  }
+  const deep = pathTooDeep(parsed, MAX_JSON_DEPTH);
+  if (deep) {
+    const param = formatPath(deep);
+    throw new ProxyError(
+      400,
+      `${param} is nested more than ${MAX_JSON_DEPTH} levels deep; request bodies (tool and response-format schemas included) may nest at most ${MAX_JSON_DEPTH} levels.`,
+      { param, code: "json_too_deep" },
+    );
   }
   return parsed as Record<string, unknown>;
 }

@@ -4,8 +4,20 @@
  */
 import type { H3Event } from "h3";
 
-const ALLOWED_HEADERS =
-  "authorization, content-type, x-api-key, openai-beta, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout";
+const ALLOWED_HEADERS = [
+  "authorization",
+  "content-type",
+  "x-api-key",
+  "openai-beta",
+  "x-stainless-os",
+  "x-stainless-lang",
+  "x-stainless-package-version",
+  "x-stainless-runtime",
+  "x-stainless-runtime-version",
+  "x-stainless-arch",
+  "x-stainless-retry-count",
+  "x-stainless-timeout",
+].join(", ");
 
 function allowedOrigin(origin: string | null, allowed: readonly string[]): string | undefined {
   if (!origin) return undefined;

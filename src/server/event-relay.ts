@@ -27,7 +27,17 @@ export interface EventRelay {
    * 2,000 events.)
    */
   readonly verbatimTypes?: readonly string[];
+  /**
+   * Sent when the upstream has been quiet for `idleIntervalMs` (Anthropic's
+   * `ping`), so that clients and proxies in between see a live stream while
+   * the model thinks.
+   */
+  readonly idleText?: string;
+  readonly idleIntervalMs?: number;
 }
+
+/** How long a quiet upstream goes before the relay's idle text is sent. */
+export const DEFAULT_IDLE_INTERVAL_MS = 10_000;
 
 export interface StreamOutcome {
   /** Set when the stream ended in an error the client was told about. */
@@ -130,6 +140,8 @@ export function relayEvents(
     if (text) controller.enqueue(encoder.encode(text));
   };
 
+  const next = idleAwareNext(reader, relay);
+
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -141,7 +153,11 @@ export function relayEvents(
           // Wait for an event, then take what has already arrived, up to a write's worth;
           // keep waiting while the events so far produce no output.
           while (cursor.size === 0) {
-            const first = await reader.next();
+            const first = await next();
+            if (first === IDLE) {
+              controller.enqueue(encoder.encode(relay.idleText!));
+              return;
+            }
             if (!first) {
               cursor.end();
               enqueue(controller);
@@ -178,6 +194,36 @@ export function relayEvents(
     },
     { highWaterMark: 0 },
   );
+}
+
+const IDLE = Symbol("idle");
+
+/**
+ * `reader.next()`, except that with an idle text it gives up waiting after the
+ * relay's interval and answers IDLE; the read in flight is kept for the next call.
+ */
+function idleAwareNext(reader: EventReader, relay: EventRelay): () => Promise<RawEvent | undefined | typeof IDLE> {
+  if (!relay.idleText) return () => reader.next();
+  const intervalMs = relay.idleIntervalMs ?? DEFAULT_IDLE_INTERVAL_MS;
+  let pending: Promise<RawEvent | undefined> | undefined;
+  return async () => {
+    pending ??= reader.next();
+    const read = pending;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<typeof IDLE>((resolve) => {
+      timer = setTimeout(() => resolve(IDLE), intervalMs);
+    });
+    try {
+      const result = await Promise.race([read, idle]);
+      if (result !== IDLE) pending = undefined;
+      return result;
+    } catch (error) {
+      pending = undefined;
+      throw error;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ export interface ChatResponseOptions {
   legacyFunctions?: boolean;
 }
 
-export interface ChatUsage {
+interface ChatUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
@@ -33,7 +33,7 @@ export interface ChatUsage {
   completion_tokens_details: { reasoning_tokens: number };
 }
 
-export function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
+function toChatUsage(usage: UpstreamUsage | null | undefined): ChatUsage | undefined {
   if (!usage) return undefined;
   const prompt = usage.input_tokens ?? 0;
   const completion = usage.output_tokens ?? 0;
@@ -73,7 +73,9 @@ export class ChatStreamTranslator {
   private failed: ProxyError | undefined;
 
   constructor(private readonly options: ChatResponseOptions) {
-    this.prefix = `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk","created":${options.created},"model":${JSON.stringify(options.model)},"choices":`;
+    this.prefix =
+      `data: {"id":${JSON.stringify(options.id)},"object":"chat.completion.chunk",` +
+      `"created":${options.created},"model":${JSON.stringify(options.model)},"choices":`;
   }
 
   get done(): boolean {
@@ -128,7 +130,8 @@ export class ChatStreamTranslator {
       return this.chunk(`{"function_call":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}`);
     }
     return this.chunk(
-      `{"tool_calls":[{"index":${index},"id":${JSON.stringify(item.call_id ?? item.id ?? `call_${index}`)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}]}`,
+      `{"tool_calls":[{"index":${index},"id":${JSON.stringify(item.call_id ?? item.id ?? `call_${index}`)},` +
+        `"type":"function","function":{"name":${JSON.stringify(name)},"arguments":${JSON.stringify(args)}}}]}`,
     );
   }
 

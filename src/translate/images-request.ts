@@ -8,7 +8,7 @@
 import { invalidRequest } from "../core/errors.js";
 
 /** The backend's image model when the client names none. */
-export const DEFAULT_IMAGE_MODEL = "gpt-image-2";
+const DEFAULT_IMAGE_MODEL = "gpt-image-2";
 
 type Json = Record<string, unknown>;
 

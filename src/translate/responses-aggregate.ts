@@ -28,14 +28,3 @@ export class OutputCollector {
     return { ...base, output: this.output() };
   }
 }
-
-/** Concatenated text of the message items, as the SDKs' `output_text` convenience gives it. */
-export function outputText(output: readonly OutputItem[]): string {
-  let text = "";
-  for (const item of output) {
-    if (item.type !== "message" || !Array.isArray(item.content)) continue;
-    for (const part of item.content)
-      if (part.type === "output_text" && typeof part.text === "string") text += part.text;
-  }
-  return text;
-}

@@ -146,7 +146,8 @@ export function normaliseResponsesRequest(
     throw invalidRequest("stream must be a boolean.", "stream");
   if (typeof raw.previous_response_id === "string" && raw.previous_response_id) {
     throw invalidRequest(
-      "previous_response_id is not supported: the Codex backend does not store responses (store=false). Send the whole conversation in input instead.",
+      "previous_response_id is not supported: the Codex backend does not store responses (store=false). " +
+        "Send the whole conversation in input instead.",
       "previous_response_id",
     );
   }

@@ -5,7 +5,7 @@
  */
 import { hash64 } from "./hash.js";
 
-export const MAX_TOOL_NAME = 64;
+const MAX_TOOL_NAME = 64;
 
 /** Shortened name → the client's original name. */
 export type ToolNameMap = ReadonlyMap<string, string>;

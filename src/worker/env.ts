@@ -25,7 +25,7 @@ export interface StubRequestInit {
 }
 
 /** What we read back: the status and the JSON body. */
-export interface StubResponse {
+interface StubResponse {
   ok: boolean;
   status: number;
   json(): Promise<unknown>;
@@ -35,7 +35,7 @@ export interface DurableObjectStub {
   fetch(input: string, init?: StubRequestInit): Promise<StubResponse>;
 }
 
-export interface DurableObjectNamespaceLike {
+interface DurableObjectNamespaceLike {
   idFromName(name: string): unknown;
   get(id: unknown): DurableObjectStub;
 }
@@ -60,7 +60,7 @@ export interface WorkerEnv {
 
 type Fits<Actual, Shape> = Actual extends Shape ? true : never;
 // Compile-time only: fails the typecheck if workers-types drifts away from the shapes above.
-export type BindingShapesFit = [
+type BindingShapesFit = [
   Fits<CfKVNamespace, KvNamespace>,
   Fits<CfDurableObjectState, DurableObjectStateLike>,
   Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>,

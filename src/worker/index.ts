@@ -33,7 +33,8 @@ interface Credentials {
  * in-memory chain and would spend the refresh token more than once.
  */
 const ENV_TOKEN_HINT =
-  "Update the ACCESS_TOKEN secret (`wrangler secret put ACCESS_TOKEN`), or delete it to use the credentials pushed with `codex-proxy push-credentials`.";
+  "Update the ACCESS_TOKEN secret (`wrangler secret put ACCESS_TOKEN`), " +
+  "or delete it to use the credentials pushed with `codex-proxy push-credentials`.";
 
 function fromEnvironment(vars: EnvRecord, config: ProxyConfig, logger: Logger): Credentials | undefined {
   if (!vars.ACCESS_TOKEN?.trim()) return undefined;

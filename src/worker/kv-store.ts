@@ -6,7 +6,7 @@
 import type { KvNamespace } from "./env.js";
 import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
 
-export const CREDENTIALS_KEY = "codex_proxy_credentials";
+const CREDENTIALS_KEY = "codex_proxy_credentials";
 
 export class KvCredentialStore implements CredentialStore {
   constructor(private readonly kv: KvNamespace) {}

@@ -20,7 +20,8 @@ import { TokenManager } from "../credentials/token-manager.js";
 import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
 
 export const RELOGIN_HINT_WORKER =
-  "Give this Worker a new login: `codex-proxy push-credentials --login --worker-url <this Worker>` (or `codex-proxy login`, then `push-credentials`).";
+  "Give this Worker a new login: `codex-proxy push-credentials --login --worker-url <this Worker>` " +
+  "(or `codex-proxy login`, then `push-credentials`).";
 
 /** The coordinator's routes (internal: only reachable through the binding). */
 export const COORDINATOR_ORIGIN = "https://refresh-coordinator";

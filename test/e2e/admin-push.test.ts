@@ -10,7 +10,7 @@ import { TokenManager } from "../../src/credentials/token-manager.js";
 import { silentLogger } from "../../src/core/logging.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { runCli, tempHome } from "../helpers/cli.js";
+import { runCliInProcess, tempHome } from "../helpers/cli.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 
 const ADMIN_KEY = "admin-key-for-tests-0123456789";
@@ -21,8 +21,7 @@ let remoteStore: ConfCredentialStore;
 
 beforeAll(async () => {
   oauth = await startFakeOAuthServer();
-  backend = await startFakeCodexBackend({ acceptedTokens: [] });
-  oauth.onAccessToken((token) => backend.acceptToken(token));
+  backend = await startFakeCodexBackend({ issuers: [oauth] });
   remoteStore = new ConfCredentialStore({ cwd: tempHome("remote-") });
   const auth = new TokenManager({
     store: remoteStore,
@@ -112,10 +111,10 @@ describe("push-credentials and status --worker-url", () => {
   it("pushes the local chain, prints the remote status and marks the local copy handed off", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+    await runCliInProcess(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
       CODEX_PROXY_HOME: home,
     });
-    const push = await runCli(["deploy", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], {
+    const push = await runCliInProcess(["deploy", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY], {
       CODEX_PROXY_HOME: home,
     });
     expect(push.code).toBe(0);
@@ -125,10 +124,10 @@ describe("push-credentials and status --worker-url", () => {
     const local = JSON.parse(readFileSync(path.join(home, "credentials.json"), "utf8")).credentials;
     expect(local.handedOffTo).toBe(proxy.url);
 
-    const localStatus = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    const localStatus = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
     expect(localStatus.stdout).toContain(`handed off to ${proxy.url}`);
 
-    const remote = await runCli(["status", "--worker-url", proxy.url, "--json"], {
+    const remote = await runCliInProcess(["status", "--worker-url", proxy.url, "--json"], {
       CODEX_PROXY_HOME: home,
       ADMIN_API_KEY: ADMIN_KEY,
     });
@@ -146,7 +145,7 @@ describe("push-credentials and status --worker-url", () => {
 
   it("push-credentials --login --device --json prints only JSON on stdout, the sign-in steps on stderr", async () => {
     const home = tempHome();
-    const pushed = await runCli(
+    const pushed = await runCliInProcess(
       ["push-credentials", "--login", "--device", "--json", "--worker-url", proxy.url, "--admin-key", ADMIN_KEY],
       {
         CODEX_PROXY_HOME: home,
@@ -161,28 +160,31 @@ describe("push-credentials and status --worker-url", () => {
   it("says clearly when the key is wrong, the URL is bad, nothing answers or the answer is not JSON", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+    await runCliInProcess(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
       CODEX_PROXY_HOME: home,
     });
-    const wrongKey = await runCli(["push-credentials", "--worker-url", proxy.url, "--admin-key", "nope"], {
+    const wrongKey = await runCliInProcess(["push-credentials", "--worker-url", proxy.url, "--admin-key", "nope"], {
       CODEX_PROXY_HOME: home,
     });
     expect(wrongKey.code).not.toBe(0);
     expect(wrongKey.stderr).toMatch(/rejected the admin key/);
-    const badUrl = await runCli(["status", "--worker-url", "not a url", "--admin-key", "k"], {
+    const badUrl = await runCliInProcess(["status", "--worker-url", "not a url", "--admin-key", "k"], {
       CODEX_PROXY_HOME: home,
     });
     expect(badUrl.stderr).toMatch(/is not a URL/);
-    const unreachable = await runCli(["status", "--worker-url", "http://127.0.0.1:9", "--admin-key", "k"], {
+    const unreachable = await runCliInProcess(["status", "--worker-url", "http://127.0.0.1:9", "--admin-key", "k"], {
       CODEX_PROXY_HOME: home,
     });
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toMatch(/Could not reach/);
-    const notJson = await runCli(["status", "--worker-url", `${oauth.issuer}/oauth/authorize`, "--admin-key", "k"], {
-      CODEX_PROXY_HOME: home,
-    });
+    const notJson = await runCliInProcess(
+      ["status", "--worker-url", `${oauth.issuer}/oauth/authorize`, "--admin-key", "k"],
+      {
+        CODEX_PROXY_HOME: home,
+      },
+    );
     expect(notJson.stderr).toMatch(/not JSON|does not exist/);
-    const noKey = await runCli(["status", "--worker-url", proxy.url], { CODEX_PROXY_HOME: home });
+    const noKey = await runCliInProcess(["status", "--worker-url", proxy.url], { CODEX_PROXY_HOME: home });
     expect(noKey.stderr).toMatch(/--admin-key/);
     // The local chain is untouched by failed pushes.
     expect(

@@ -1,13 +1,15 @@
 /**
- * login / status / logout as a user runs them: the built CLI, a temporary
- * CODEX_PROXY_HOME, the fake OAuth issuer, no TTY.
+ * login / status / logout as a user runs them: on argv, with a temporary
+ * CODEX_PROXY_HOME, the fake OAuth issuer and no TTY. In-process for speed;
+ * as a real process where only a process shows it (no TTY, a pseudo-terminal).
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { runCli, startCli, tempHome } from "../helpers/cli.js";
+import { runCli, runCliInProcess, startCli, startCliInProcess, tempHome } from "../helpers/cli.js";
+import { accessToken } from "../helpers/jwt.js";
+import { freePort } from "../helpers/net.js";
 
 let oauth: FakeOAuthServer;
 beforeAll(async () => {
@@ -23,15 +25,6 @@ function stored(home: string) {
   return JSON.parse(readFileSync(credentialFile(home), "utf8")).credentials;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function expectNoSecrets(text: string, ...secrets: string[]) {
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
@@ -41,7 +34,7 @@ describe("login with flags", () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
     const expiresAt = Date.now() + 3 * 3600_000;
-    const login = await runCli(
+    const login = await runCliInProcess(
       [
         "login",
         "--access-token",
@@ -65,7 +58,7 @@ describe("login with flags", () => {
       plan: "pro",
     });
 
-    const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
+    const status = await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home });
     expect(status.code).toBe(0);
     const json = JSON.parse(status.stdout);
     expect(json).toMatchObject({
@@ -79,7 +72,7 @@ describe("login with flags", () => {
     expect(json.minutesUntilExpiry).toBeGreaterThanOrEqual(179);
     expectNoSecrets(status.stdout, tokens.access_token, tokens.refresh_token);
 
-    const human = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    const human = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
     expect(human.stdout).toMatch(/plan: pro/);
     expect(human.stdout).toMatch(/expires in 2 hours 59 minutes|expires in 3 hours/);
     expectNoSecrets(human.stdout, tokens.access_token, tokens.refresh_token);
@@ -99,7 +92,7 @@ describe("login with flags", () => {
     for (const [minutes, isExpired, soon] of cases) {
       // Half a minute inside the bucket, so the seconds the CLI takes to start cannot move it.
       const expiresAt = Date.now() + minutes * 60_000 + (minutes < 0 ? -30_000 : 30_000);
-      await runCli(
+      await runCliInProcess(
         [
           "login",
           "--access-token",
@@ -111,28 +104,38 @@ describe("login with flags", () => {
         ],
         { CODEX_PROXY_HOME: home },
       );
-      const status = await runCli(["status", "--json"], { CODEX_PROXY_HOME: home });
+      const status = await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home });
       const json = JSON.parse(status.stdout);
       expect({ minutes, got: json.minutesUntilExpiry, isExpired: json.isExpired, soon: json.needsRefreshSoon }).toEqual(
         { minutes, got: minutes, isExpired, soon },
       );
       expect(status.code).toBe(isExpired ? 1 : 0);
     }
-    const empty = await runCli(["status", "--json"], { CODEX_PROXY_HOME: tempHome() });
+    const empty = await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: tempHome() });
     expect(JSON.parse(empty.stdout)).toEqual({ type: "oauth", hasCredentials: false });
     expect(empty.code).toBe(1);
   });
 
-  it("fails fast without a TTY and without the needed flags, naming them", async () => {
-    const started = Date.now();
+  it("as a process without a TTY, fails fast without the needed flags, naming them, with exit code 1", async () => {
+    // A real process: its stdin and stdout are pipes, and its exit code is what the shell sees.
     const result = await runCli(["login"], { CODEX_PROXY_HOME: tempHome(), CODEX_AUTH_ISSUER: oauth.issuer });
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/--device/);
     expect(result.stderr).toMatch(/--access-token/);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    const manual = await runCli(["login", "--manual"], { CODEX_PROXY_HOME: tempHome() });
-    expect(manual.code).not.toBe(0);
+    const manual = await runCliInProcess(["login", "--manual"], { CODEX_PROXY_HOME: tempHome() });
+    expect(manual.code).toBe(1);
     expect(manual.stderr).toMatch(/terminal/);
+  });
+
+  it("answers a usage error, --help and --version with commander's output and exit code", async () => {
+    const unknown = await runCliInProcess(["login", "--bogus"], { CODEX_PROXY_HOME: tempHome() });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown option '--bogus'/);
+    const help = await runCliInProcess(["status", "--help"], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: codex-proxy status/);
+    const version = await runCliInProcess(["--version"], {});
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
 });
 
@@ -160,7 +163,7 @@ describe("login --import", () => {
     const tokens = oauth.issueTokens();
     const home = tempHome();
     const before = oauth.refreshCount;
-    const result = await runCli(["login", "--import"], {
+    const result = await runCliInProcess(["login", "--import"], {
       CODEX_PROXY_HOME: home,
       CODEX_HOME: codexHome(tokens),
       CODEX_AUTH_ISSUER: oauth.issuer,
@@ -185,7 +188,7 @@ describe("login --import", () => {
     const home = tempHome();
     const before = oauth.refreshCount;
     const dir = codexHome(tokens);
-    const result = await runCli(["login", "--import", path.join(dir, "auth.json"), "--no-refresh"], {
+    const result = await runCliInProcess(["login", "--import", path.join(dir, "auth.json"), "--no-refresh"], {
       CODEX_PROXY_HOME: home,
       CODEX_AUTH_ISSUER: oauth.issuer,
     });
@@ -213,7 +216,7 @@ describe("login --import", () => {
       }),
       { mode: 0o600 },
     );
-    const result = await runCli(["login", "--import", file, "--no-refresh"], {
+    const result = await runCliInProcess(["login", "--import", file, "--no-refresh"], {
       CODEX_PROXY_HOME: home,
       CODEX_AUTH_ISSUER: oauth.issuer,
     });
@@ -226,7 +229,7 @@ describe("login --import", () => {
 
     const apiKey = path.join(dir, "auth.json");
     writeFileSync(apiKey, JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-test-not-a-real-key" }));
-    const refused = await runCli(["login", "--import", apiKey], {
+    const refused = await runCliInProcess(["login", "--import", apiKey], {
       CODEX_PROXY_HOME: tempHome(),
       CODEX_AUTH_ISSUER: oauth.issuer,
     });
@@ -236,7 +239,7 @@ describe("login --import", () => {
   });
 
   it("explains a missing auth.json", async () => {
-    const result = await runCli(["login", "--import"], {
+    const result = await runCliInProcess(["login", "--import"], {
       CODEX_PROXY_HOME: tempHome(),
       CODEX_HOME: tempHome("empty-"),
     });
@@ -248,7 +251,10 @@ describe("login --import", () => {
 describe("login --device and browser PKCE", () => {
   it("completes a device-code login", async () => {
     const home = tempHome();
-    const result = await runCli(["login", "--device"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    const result = await runCliInProcess(["login", "--device"], {
+      CODEX_PROXY_HOME: home,
+      CODEX_AUTH_ISSUER: oauth.issuer,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`${oauth.issuer}/codex/device`);
     expect(result.stdout).toContain("ABCD-EFGH");
@@ -258,7 +264,7 @@ describe("login --device and browser PKCE", () => {
   it("completes the browser flow with an HTTP client playing the browser", async () => {
     const home = tempHome();
     const port = await freePort();
-    const cli = startCli(["login", "--no-browser"], {
+    const cli = startCliInProcess(["login", "--no-browser"], {
       CODEX_PROXY_HOME: home,
       CODEX_AUTH_ISSUER: oauth.issuer,
       CODEX_PROXY_CALLBACK_PORTS: String(port),
@@ -286,51 +292,45 @@ describe("login --device and browser PKCE", () => {
 
   it("login --manual in a terminal asks for the tokens with masked prompts and stores them", async () => {
     const home = tempHome();
-    const claims = {
-      exp: Math.floor(Date.now() / 1000) + 86400,
-      "https://api.openai.com/auth": { chatgpt_account_id: "acct_manual" },
-    };
-    const access = `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2ln`;
+    const access = accessToken({ accountId: "acct_manual" });
     const refresh = "rt_manual_refresh_token_value";
     const cli = startCli(["login", "--manual"], { CODEX_PROXY_HOME: home }, { terminal: true });
-    await cli.waitFor(/Access token/, 5000);
+    await cli.waitFor(/Access token/);
     cli.child.stdin.write(`${access}\r`);
-    await cli.waitFor(/Refresh token/, 5000);
+    await cli.waitFor(/Refresh token/);
     cli.child.stdin.write(`${refresh}\r`);
-    const code = await Promise.race([cli.exited, new Promise((r) => setTimeout(() => r("hung"), 5000))]);
-    expect(code, JSON.stringify(cli.output().slice(-800))).toBe(0);
+    expect(await cli.exited, JSON.stringify(cli.output().slice(-800))).toBe(0);
     expect(cli.output()).toMatch(/Logged in\. The access token expires in 23 hours/);
     expect(stored(home)).toMatchObject({ accessToken: access, refreshToken: refresh, accountId: "acct_manual" });
     expectNoSecrets(cli.output(), access, refresh);
   });
 
-  it("in a terminal, takes a pasted redirect URL, asking again after a wrong one", async () => {
+  it("with a person there, takes a pasted redirect URL, asking again after a wrong one", async () => {
     const home = tempHome();
     const port = await freePort();
-    const cli = startCli(
+    const cli = startCliInProcess(
       ["login", "--no-browser"],
       { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer, CODEX_PROXY_CALLBACK_PORTS: String(port) },
-      { terminal: true },
+      { interactive: true },
     );
-    const [authorizeUrl] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?[^\s]+/, 5000);
-    await cli.waitFor(/paste the address it ended on here/, 5000);
+    const [authorizeUrl] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?[^\s]+/);
+    await cli.waitFor(/paste the address it ended on here/);
     // The browser is elsewhere: its redirect to localhost never reaches us, the user copies it instead.
     const authorize = await fetch(authorizeUrl, { redirect: "manual" });
     const redirect = authorize.headers.get("location")!;
-    cli.child.stdin.write("not a url\n");
-    await cli.waitFor(/That is not a URL/, 5000);
-    cli.child.stdin.write(`${redirect.replace(/state=[^&]+/, "state=stale")}\n`);
-    await cli.waitFor(/different login attempt/, 5000);
-    cli.child.stdin.write(`${redirect}\n`);
-    const code = await Promise.race([cli.exited, new Promise((r) => setTimeout(() => r("hung"), 5000))]);
-    expect(code, JSON.stringify(cli.output().slice(-1500))).toBe(0);
+    cli.stdin.write("not a url\n");
+    await cli.waitFor(/That is not a URL/);
+    cli.stdin.write(`${redirect.replace(/state=[^&]+/, "state=stale")}\n`);
+    await cli.waitFor(/different login attempt/);
+    cli.stdin.write(`${redirect}\n`);
+    expect(await cli.exited, JSON.stringify(cli.output().slice(-1500))).toBe(0);
     expect(cli.output()).toMatch(/Logged in as ada@example\.com/);
     expect(stored(home)).toMatchObject({ email: "ada@example.com", accountId: "acct_fake_123" });
   });
 
   it("ends with the issuer's reason when the sign-in was refused (missing Codex entitlement)", async () => {
     const port = await freePort();
-    const cli = startCli(["login", "--no-browser"], {
+    const cli = startCliInProcess(["login", "--no-browser"], {
       CODEX_PROXY_HOME: tempHome(),
       CODEX_AUTH_ISSUER: oauth.issuer,
       CODEX_PROXY_CALLBACK_PORTS: String(port),
@@ -347,7 +347,7 @@ describe("login --device and browser PKCE", () => {
 
   it("times out with a clear message", async () => {
     const port = await freePort();
-    const result = await runCli(["login", "--no-browser", "--timeout", "1"], {
+    const result = await runCliInProcess(["login", "--no-browser", "--timeout", "1"], {
       CODEX_PROXY_HOME: tempHome(),
       CODEX_AUTH_ISSUER: oauth.issuer,
       CODEX_PROXY_CALLBACK_PORTS: String(port),
@@ -361,13 +361,13 @@ describe("logout", () => {
   it("removes the credentials and revokes the refresh token", async () => {
     const home = tempHome();
     const tokens = oauth.issueTokens();
-    await runCli(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
+    await runCliInProcess(["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token], {
       CODEX_PROXY_HOME: home,
     });
-    const result = await runCli(["logout"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
+    const result = await runCliInProcess(["logout"], { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Removed/);
     expect(oauth.revoked).toContain(tokens.refresh_token);
-    expect((await runCli(["status", "--json"], { CODEX_PROXY_HOME: home })).code).toBe(1);
+    expect((await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home })).code).toBe(1);
   });
 });

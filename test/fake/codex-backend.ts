@@ -7,7 +7,15 @@
  *
  *   POST /backend-api/codex/responses   auth → account id → JSON → §4.4 checks → scenario
  *   GET  /backend-api/codex/models      auth → {"models":[…]} (filtered by client_version)
+ *   POST /backend-api/codex/images/*    auth → account id → the route's fields → {data:[{b64_json}]}
  *   anything else                        404 JSON
+ *
+ * Auth is strict like the real one: a token is accepted only when a fake OAuth
+ * server it trusts issued it (`issuers`, `acceptTokensFrom`) or a test registered
+ * it (`acceptedTokens`, `acceptToken`; test/helpers/proxy.ts registers the token
+ * of its FixedAuth). Request bodies are checked against the fields the real
+ * backend accepts (codex-validation.ts, RESPONSES_FIELDS; the image routes' own sets in
+ * codex-parity.ts): anything else is a 400.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -68,6 +76,8 @@ export type Scenario =
       calls: Array<{ name: string; arguments: string; callId?: string }>;
       preamble?: string;
       argumentDeltas?: number;
+      /** Summary paragraphs of the reasoning item before the calls (the Anthropic front's thinking blocks). */
+      reasoningSummary?: string[];
     }
   | { kind: "raw"; sse: string }
   | { kind: "http"; status: number; body: string; headers?: Record<string, string> }
@@ -82,9 +92,23 @@ export type Scenario =
   /** A hosted web search, then an answer citing one page (the default when `web_search` is offered). */
   | { kind: "web_search"; text: string };
 
+/** What the backend needs of a fake OAuth server to trust the access tokens it issues. */
+export interface TokenIssuer {
+  readonly accessTokens: readonly string[];
+  onAccessToken(callback: (token: string) => void): void;
+}
+
 export interface FakeCodexBackendOptions {
   port?: number;
+  /** Tokens accepted from the start (more with `acceptToken`). */
   acceptedTokens?: string[];
+  /** Fake OAuth servers whose access tokens, issued before or after, are accepted. */
+  issuers?: TokenIssuer[];
+  /**
+   * Any bearer token is accepted: only for the benchmark, which measures the relay and not auth.
+   * Tests register their tokens instead, so that a proxy sending the wrong one fails.
+   */
+  acceptAnyToken?: boolean;
   models?: Array<Record<string, unknown>>;
   rateLimitHeaders?: Record<string, string>;
   /** How long image requests take before the answer (the real ones take 60–120 s). */
@@ -100,6 +124,8 @@ export interface FakeCodexBackend {
   // biome-ignore lint/suspicious/noExplicitAny: JSON of unknown shape that tests index into freely
   setDefault(fn: (body: any) => Scenario): void;
   acceptToken(token: string): void;
+  /** Accepts every access token `issuer` has issued and will issue. */
+  acceptTokensFrom(issuer: TokenIssuer): void;
   rejectToken(token: string): void;
   readonly closedEarly: number;
   /** TCP connections accepted so far: a client with a keep-alive pool opens few. */
@@ -260,7 +286,8 @@ function checkItemIds(input: unknown[]): Rejection | undefined {
   for (const [i, item] of input.entries()) {
     if (isRecord(item) && typeof item.id === "string" && item.id.length > 64) {
       return openaiError(
-        `Invalid 'input[${i}].id': string too long. Expected a string with maximum length 64, but got a string with length ${item.id.length} instead.`,
+        `Invalid 'input[${i}].id': string too long. Expected a string with maximum length 64, ` +
+          `but got a string with length ${item.id.length} instead.`,
         `input[${i}].id`,
         "string_above_max_length",
       );
@@ -368,7 +395,7 @@ function buildPlan(scenario: StreamScenario, ctx: PlanContext): StreamPlan {
       return plan;
     }
     case "tool_calls": {
-      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, undefined, encrypted));
+      plan.head.push(...startFrames(f, shell), ...reasoningFrames(f, 0, scenario.reasoningSummary, encrypted));
       let index = 1;
       let outputChars = 0;
       if (scenario.preamble) {
@@ -466,7 +493,12 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   let pickDefault: (body: unknown) => Scenario = defaultScenario;
   const catalogue = options.models ?? DEFAULT_CATALOGUE;
   const models = new Map(catalogue.map((entry) => [String(entry.slug), toModelInfo(entry)]));
-  const accepted = options.acceptedTokens ? new Set(options.acceptedTokens) : undefined;
+  const accepted = new Set(options.acceptedTokens);
+  const acceptTokensFrom = (issuer: TokenIssuer) => {
+    for (const token of issuer.accessTokens) accepted.add(token);
+    issuer.onAccessToken((token) => accepted.add(token));
+  };
+  for (const issuer of options.issuers ?? []) acceptTokensFrom(issuer);
   const rejected = new Set<string>();
   const rateLimitHeaders = () => options.rateLimitHeaders ?? defaultRateLimitHeaders();
 
@@ -481,7 +513,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   const isAuthorised = (header: string | undefined): boolean => {
     const token = bearerToken(header);
     if (!token || rejected.has(token)) return false;
-    return accepted ? accepted.has(token) : true;
+    return options.acceptAnyToken === true || accepted.has(token);
   };
 
   const sendJson = (
@@ -657,6 +689,8 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         return handleModels(req, res, url.searchParams);
       if (req.method === "POST" && url.pathname.startsWith(`${BASE_PATH}/images/`)) {
         if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
+        if (!req.headers["chatgpt-account-id"])
+          return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
         const answer = answerImages(url.pathname.slice(`${BASE_PATH}/images/`.length), body);
         const timer = setTimeout(() => sendJson(res, answer.status, answer.body), options.imageDelayMs ?? 0);
         res.once("close", () => clearTimeout(timer));
@@ -681,7 +715,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
 
-  return {
+  const fake: FakeCodexBackend = {
     url: `${origin}${BASE_PATH}`,
     origin,
     requests,
@@ -693,11 +727,12 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     },
     acceptToken: (token) => {
       rejected.delete(token);
-      accepted?.add(token);
+      accepted.add(token);
     },
+    acceptTokensFrom,
     rejectToken: (token) => {
       rejected.add(token);
-      accepted?.delete(token);
+      accepted.delete(token);
     },
     get closedEarly() {
       return closedEarly;
@@ -736,9 +771,20 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     close: () =>
       new Promise<void>((resolve) => {
         shuttingDown = true;
+        running.delete(fake.url);
         for (const stream of active) clearTimeout(stream.timer);
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+  running.set(fake.url, fake);
+  return fake;
+}
+
+/** The fakes running in this process, by base URL: lets helpers that get only a URL register tokens. */
+const running = new Map<string, FakeCodexBackend>();
+
+/** The fake backend of this process at `url` (its `url` property), if there is one. */
+export function fakeCodexBackendAt(url: string): FakeCodexBackend | undefined {
+  return running.get(url.replace(/\/+$/, ""));
 }

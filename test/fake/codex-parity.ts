@@ -3,7 +3,7 @@
  * the core fake so that each addition stays small: compaction items and the
  * compaction trigger. Used by codex-backend.ts.
  */
-import type { Rejection } from "./codex-validation.js";
+import { checkFields, type Rejection } from "./codex-validation.js";
 
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
@@ -55,7 +55,16 @@ export function weeklyOnlyRateLimitHeaders(usedPercent: number): Record<string, 
 // ---------------------------------------------------------------------------
 // images/generations and images/edits
 
-const IMAGE_FIELDS = new Set(["prompt", "model", "size", "quality", "background", "n"]);
+/** The top-level fields each image route accepts; any other is a 400, as on /responses (`checkFields`). */
+export const IMAGE_GENERATION_FIELDS: ReadonlySet<string> = new Set([
+  "prompt",
+  "model",
+  "size",
+  "quality",
+  "background",
+  "n",
+]);
+export const IMAGE_EDIT_FIELDS: ReadonlySet<string> = new Set([...IMAGE_GENERATION_FIELDS, "images"]);
 /** A 1×1 transparent PNG. */
 export const FAKE_PNG_BASE64 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
@@ -68,10 +77,8 @@ export const FAKE_PNG_BASE64 =
 export function answerImages(endpoint: string, body: unknown): { status: number; body: Record<string, unknown> } {
   if (endpoint !== "generations" && endpoint !== "edits") return { status: 404, body: { detail: "Not Found" } };
   if (!isRecord(body)) return { status: 400, body: { detail: "Invalid JSON body" } };
-  for (const field of Object.keys(body)) {
-    if (IMAGE_FIELDS.has(field) || (endpoint === "edits" && field === "images")) continue;
-    return { status: 400, body: { detail: `Unsupported parameter: ${field}` } };
-  }
+  const unknownField = checkFields(body, endpoint === "edits" ? IMAGE_EDIT_FIELDS : IMAGE_GENERATION_FIELDS);
+  if (unknownField) return unknownField;
   if (typeof body.prompt !== "string" || !body.prompt)
     return invalid("Missing required parameter: 'prompt'.", "prompt");
   if (endpoint === "edits") {

@@ -16,25 +16,34 @@ const openaiError = (message: string, param: string, code: string): Rejection =>
   body: { error: { message, type: "invalid_request_error", param, code } },
 });
 
-const UNSUPPORTED = [
-  "max_output_tokens",
-  "max_completion_tokens",
-  "max_tokens",
-  "temperature",
-  "top_p",
-  "user",
-  "truncation",
-  "stream_options",
-  "prompt_cache_retention",
-  "safety_identifier",
-  "previous_response_id",
-  "n",
-  "presence_penalty",
-  "frequency_penalty",
-  "seed",
-  "logprobs",
-  "metadata",
-];
+/**
+ * The top-level fields the real backend accepts on POST /responses (docs/protocol.md §4.3: what the
+ * official CLI sends); any other field is answered like the backend answers an unsupported one
+ * (docs/protocol.md §4.4). A new field the backend takes goes here; a new route gets a set of its own,
+ * checked with `checkFields`.
+ */
+export const RESPONSES_FIELDS: ReadonlySet<string> = new Set([
+  "model",
+  "instructions",
+  "input",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "reasoning",
+  "store",
+  "stream",
+  "include",
+  "prompt_cache_key",
+  "text",
+  "client_metadata",
+  "service_tier",
+]);
+
+/** The first field of `body` that `allowed` does not list, as the backend's 400. */
+export function checkFields(body: Json, allowed: ReadonlySet<string>): Rejection | undefined {
+  for (const field of Object.keys(body)) if (!allowed.has(field)) return detail(`Unsupported parameter: ${field}`);
+  return undefined;
+}
 
 function isRecord(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -106,7 +115,8 @@ export function validateResponsesRequest(body: unknown, models: Map<string, Cata
   if (body.store !== false) return detail("Store must be set to false");
   if (typeof body.instructions !== "string") return detail("Instructions are required");
   if (!Array.isArray(body.input)) return detail("Input must be a list");
-  for (const field of UNSUPPORTED) if (field in body) return detail(`Unsupported parameter: ${field}`);
+  const unknownField = checkFields(body, RESPONSES_FIELDS);
+  if (unknownField) return unknownField;
   const model = typeof body.model === "string" ? models.get(body.model) : undefined;
   if (!model)
     return detail(`The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`);

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { AUTH_CLAIM, unsignedJwt } from "../helpers/jwt.js";
 
 export interface FakeOAuthOptions {
   /** Lifetime of issued access tokens; short values test refresh chains. */
@@ -43,10 +44,6 @@ export interface FakeOAuthServer {
 
 const CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
 
-function b64url(value: string | Buffer): string {
-  return Buffer.from(value).toString("base64url");
-}
-
 export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Promise<FakeOAuthServer> {
   const ttl = options.accessTokenTtlSeconds ?? 3600;
   const accountId = options.accountId ?? "acct_fake_123";
@@ -64,9 +61,6 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
   let devicePolls = 0;
   let serial = 0;
 
-  const jwt = (claims: Record<string, unknown>) =>
-    `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(claims))}.${b64url("fake-signature")}`;
-
   function issueTokens(): IssuedTokens {
     serial++;
     const now = Math.floor(Date.now() / 1000);
@@ -75,16 +69,16 @@ export async function startFakeOAuthServer(options: FakeOAuthOptions = {}): Prom
       chatgpt_user_id: "user-fake-1",
       chatgpt_plan_type: options.plan ?? "plus",
     };
-    const access = jwt({
+    const access = unsignedJwt({
       exp: now + ttl,
       iat: now,
       jti: `${serial}-${randomBytes(6).toString("hex")}`,
-      "https://api.openai.com/auth": auth,
+      [AUTH_CLAIM]: auth,
     });
-    const idToken = jwt({
+    const idToken = unsignedJwt({
       exp: now + 3600,
       email: options.email ?? "dev@example.com",
-      "https://api.openai.com/auth": auth,
+      [AUTH_CLAIM]: auth,
     });
     const refresh = `rt_fake_${serial}_${randomBytes(12).toString("hex")}`;
     validRefresh.add(refresh);

@@ -1,9 +1,18 @@
-/** Runs the built CLI (`bin/codex-proxy.mjs`) the way a user does: with no TTY, or in a pseudo-terminal. */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+/**
+ * Runs the CLI two ways. In-process (`runCliInProcess`, `startCliInProcess`):
+ * the same `runCli` the launcher calls, on argv, with captured streams, no TTY
+ * and only the environment given; fast, for what a command does. As a process
+ * (`runCli`, `startCli`): the built `bin/codex-proxy.mjs`, with no TTY or in a
+ * pseudo-terminal; for what only a process shows (exit codes, signals, a TTY,
+ * a closed stdout, `serve` running beside other processes).
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { PassThrough, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { runCli as runCliMain } from "../../src/cli/program.js";
 
 export const BIN = fileURLToPath(new URL("../../bin/codex-proxy.mjs", import.meta.url));
 
@@ -24,6 +33,93 @@ export function cliEnv(extra: Record<string, string | undefined>): NodeJS.Proces
   return env;
 }
 
+/** Output that can be waited on: `waitFor` resolves once `pattern` matches everything written so far. */
+function watchedOutput() {
+  let output = "";
+  const listeners: Array<() => void> = [];
+  return {
+    append(chunk: Buffer | string) {
+      output += chunk.toString();
+      for (const listener of listeners.splice(0)) listener();
+    },
+    output: () => output,
+    waitFor: (pattern: RegExp, timeoutMs = 15_000) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match);
+          } else listeners.push(check);
+        };
+        check();
+      }),
+  };
+}
+
+const capture = (onChunk: (chunk: Buffer | string) => void) =>
+  new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      onChunk(chunk);
+      done();
+    },
+  });
+
+export interface InProcessCli {
+  /** What the command reads; empty and ended unless started `interactive`. */
+  stdin: Writable;
+  /** stdout and stderr as they were written, interleaved. */
+  output: () => string;
+  stdout: () => string;
+  stderr: () => string;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** The exit code the command ends with. */
+  exited: Promise<number>;
+}
+
+/**
+ * Starts a CLI command in this process with only `env` (plus PATH and HOME). Without a TTY and with
+ * an empty stdin; `interactive` tells the command a person is there, and keeps stdin open for the test
+ * to type into (line prompts only: masked prompts need a real terminal, see `startCli`).
+ */
+export function startCliInProcess(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { interactive?: boolean } = {},
+): InProcessCli {
+  const both = watchedOutput();
+  let stdout = "";
+  let stderr = "";
+  const stdin = new PassThrough();
+  if (!options.interactive) stdin.end();
+  const io = {
+    stdin,
+    stdout: capture((chunk) => {
+      stdout += chunk.toString();
+      both.append(chunk);
+    }),
+    stderr: capture((chunk) => {
+      stderr += chunk.toString();
+      both.append(chunk);
+    }),
+    interactive: options.interactive ?? false,
+  };
+  const exited = runCliMain(["node", "codex-proxy", ...args], io, cliEnv(env)).finally(() => stdin.end());
+  return { stdin, output: both.output, stdout: () => stdout, stderr: () => stderr, waitFor: both.waitFor, exited };
+}
+
+/** Runs a CLI command in this process to its end (see `startCliInProcess`). */
+export async function runCliInProcess(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  const cli = startCliInProcess(args, env);
+  const code = await cli.exited;
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
+/** Runs the built CLI as a process to its end, with no TTY. */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
@@ -53,7 +149,7 @@ export interface RunningCli {
 const shellQuote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
 
 /**
- * Starts the CLI; with `terminal`, inside a pseudo-terminal made by util-linux
+ * Starts the built CLI as a process; with `terminal`, inside a pseudo-terminal made by util-linux
  * `script`, so that it sees a TTY on stdin and stdout (its output then has CRLF line ends).
  */
 export function startCli(
@@ -69,33 +165,9 @@ export function startCli(
         stdio: ["pipe", "pipe", "pipe"],
       })
     : spawn(command[0]!, command.slice(1), { env: cliEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  const listeners: Array<() => void> = [];
-  const onData = (c: Buffer) => {
-    output += c.toString();
-    for (const l of listeners.splice(0)) l();
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
+  const watched = watchedOutput();
+  child.stdout.on("data", watched.append);
+  child.stderr.on("data", watched.append);
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return {
-    child,
-    output: () => output,
-    exited,
-    waitFor: (pattern, timeoutMs = 15_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const match = output.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match);
-          } else listeners.push(check);
-        };
-        check();
-      }),
-  };
+  return { child, output: watched.output, exited, waitFor: watched.waitFor };
 }

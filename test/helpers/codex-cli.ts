@@ -1,12 +1,16 @@
 /**
  * Runs the real Codex CLI (`codex exec`, from node_modules) offline against a
  * proxy: a temporary CODEX_HOME whose config.toml declares the proxy as a
- * custom model provider, with update checks and telemetry off.
+ * custom model provider, with update checks, telemetry and the start-up
+ * catalogue syncs off, and every other destination sent to a refused loopback
+ * port (loopback-only.ts).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { LOOPBACK_ONLY_ENV } from "./loopback-only.js";
 
 export interface CodexRun {
   code: number | null;
@@ -26,7 +30,9 @@ export interface CodexRunOptions {
   args?: string[];
 }
 
-const CODEX_BIN = join(process.cwd(), "node_modules", ".bin", "codex");
+// The package's own launcher (it picks the platform binary), found the way Node finds the package.
+const require = createRequire(import.meta.url);
+const CODEX_BIN = join(dirname(require.resolve("@openai/codex/package.json")), "bin", "codex.js");
 
 function codexConfig(options: CodexRunOptions): string {
   return `model = "${options.model ?? "gpt-5.5"}"
@@ -43,11 +49,24 @@ supports_websockets = ${options.websockets === true}
 request_max_retries = 0
 stream_max_retries = 0
 
+# Features that reach github.com, api.github.com and chatgpt.com at start-up (plugin and app
+# catalogues, tool suggestions): off, so the CLI talks only to the proxy.
+[features]
+plugins = false
+remote_plugin = false
+plugin_sharing = false
+apps = false
+tool_suggest = false
+
 [analytics]
 enabled = false
 
 [feedback]
 enabled = false
+
+[otel]
+exporter = "none"
+log_user_prompt = false
 
 
 `;
@@ -61,8 +80,8 @@ export async function runCodexExec(options: CodexRunOptions): Promise<CodexRun> 
   try {
     return await new Promise<CodexRun>((resolve, reject) => {
       const child = spawn(
-        CODEX_BIN,
-        ["exec", "--skip-git-repo-check", "--sandbox", "read-only", ...(options.args ?? []), options.prompt],
+        process.execPath,
+        [CODEX_BIN, "exec", "--skip-git-repo-check", "--sandbox", "read-only", ...(options.args ?? []), options.prompt],
         {
           cwd: work,
           env: {
@@ -72,6 +91,7 @@ export async function runCodexExec(options: CodexRunOptions): Promise<CodexRun> 
             CODEX_PROXY_TEST_KEY: "unused",
             RUST_LOG: "warn",
             NO_COLOR: "1",
+            ...LOOPBACK_ONLY_ENV,
           },
           stdio: ["ignore", "pipe", "pipe"],
         },

@@ -1,11 +1,15 @@
 /**
  * Starts the real server (`startServer`, the same code `serve` runs) on a
- * random 127.0.0.1 port against a fake backend, with captured logs.
+ * random 127.0.0.1 port against a fake backend, with captured logs. With a
+ * FixedAuth (the default), its token is registered with the fake backend at
+ * `codexBaseUrl`, which accepts no other; other auth providers bring tokens
+ * the fake accepts (e.g. from a fake OAuth server it trusts).
  */
 import { loadConfig, type EnvRecord } from "../../src/core/config.js";
 import type { AuthProvider, CredentialStore, UpstreamAuth } from "../../src/credentials/types.js";
 import { startServer, type RunningServer } from "../../src/node/server.js";
 import { createLogger } from "../../src/core/logging.js";
+import { fakeCodexBackendAt } from "../fake/codex-backend.js";
 
 /** Fixed credentials, no refresh: for tests of the HTTP surface rather than the token chain. */
 export class FixedAuth implements AuthProvider {
@@ -34,11 +38,14 @@ export async function startTestProxy(options: {
   store?: CredentialStore;
 }): Promise<TestProxy> {
   const config = loadConfig({ CODEX_BASE_URL: options.codexBaseUrl, ...options.env });
+  const auth = options.auth ?? new FixedAuth();
+  if (auth instanceof FixedAuth && auth.auth)
+    fakeCodexBackendAt(options.codexBaseUrl)?.acceptToken(auth.auth.accessToken);
   const logs: string[] = [];
   const logger = createLogger({ production: config.production, level: "debug", write: (line) => logs.push(line) });
   const server = await startServer({
     config,
-    auth: options.auth ?? new FixedAuth(),
+    auth,
     store: options.store,
     logger,
     port: 0,

@@ -3,10 +3,10 @@
  * Durable Objects) on 127.0.0.1, with wrangler's calls home turned off.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { tempHome } from "./cli.js";
+import { freePort } from "./net.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const WRANGLER = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
@@ -18,14 +18,8 @@ export const QUIET_WRANGLER_ENV = {
 };
 const WRANGLER_ENV = { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true", NO_COLOR: "1" };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Kept here for the tests that import it from this module.
+export { freePort } from "./net.js";
 
 export interface LocalWorker {
   url: string;

@@ -6,7 +6,6 @@
  */
 import type { IncomingMessage } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
-import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
 import { UpstreamEventReader } from "../../src/codex/sse.js";
 import { NodeEventReader } from "../../src/node/event-reader.js";
@@ -16,15 +15,7 @@ import { ResponsesRelay } from "../../src/server/routes/responses.js";
 import { ChatRelay } from "../../src/server/routes/chat-completions.js";
 import { ChatStreamTranslator } from "../../src/translate/chat-response.js";
 import { fixtureText } from "../helpers/fixtures.js";
-
-type Event = { event?: string; data: string };
-
-function parseSse(text: string): Event[] {
-  const events: Event[] = [];
-  const parser = createParser({ onEvent: (m) => events.push({ event: m.event, data: m.data }) });
-  parser.feed(text);
-  return events;
-}
+import { parseSse } from "../helpers/sse.js";
 
 async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -155,8 +146,9 @@ describe("Node relay against the web relay", () => {
     const ends = await lingering(100, 2000);
     expect(ends).toMatchObject({ aborted: false });
     expect(ends.waitedMs).toBeGreaterThanOrEqual(90);
+    // Given up (aborted and destroyed) rather than waiting for the end 5 s later: no upper bound on
+    // the time, which a busy machine could stretch.
     const lingers = await lingering(5000, 150);
     expect(lingers).toMatchObject({ aborted: true, destroyed: true });
-    expect(lingers.waitedMs).toBeLessThan(1000);
   });
 });

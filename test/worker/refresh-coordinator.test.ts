@@ -133,8 +133,10 @@ describe("RefreshCoordinator", () => {
     await admin.set(expiring(5 * 60_000));
     oauth.setRefreshDelay(300);
     try {
+      const before = oauth.refreshCount;
       const refreshing = isolate(kv).getAuth();
-      await new Promise((r) => setTimeout(r, 50));
+      // The push lands once the refresh has reached the issuer (which holds its answer back for 300 ms).
+      await expect.poll(() => oauth.refreshCount, { interval: 5 }).toBe(before + 1);
       const fresh = expiring(5 * 3600_000);
       await admin.set(fresh);
       await refreshing;
@@ -185,7 +187,7 @@ describe("RefreshCoordinator", () => {
 describe("Worker entry", () => {
   let backend: FakeCodexBackend;
   beforeAll(async () => {
-    backend = await startFakeCodexBackend();
+    backend = await startFakeCodexBackend({ issuers: [oauth] });
   });
   afterAll(() => backend?.close());
 

@@ -1,30 +1,21 @@
 /**
  * The Worker under wrangler's local runtime (workerd + local KV + Durable
  * Objects) against the fake backend and issuer: admin API, push and status
- * from the CLI, streaming through the Worker, refresh coordination, the
- * Cloudflare challenge, and `wrangler deploy --dry-run`.
+ * from the CLI, streaming through the Worker, refresh coordination and the
+ * Cloudflare challenge. (Setting it up: worker-setup.test.ts.)
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_CLIENT_ID } from "../../src/auth/constants.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { runCli, tempHome } from "../helpers/cli.js";
-import {
-  freePort,
-  QUIET_WRANGLER_ENV,
-  readLocalKv,
-  ROOT,
-  startLocalWorker,
-  WRANGLER,
-  type LocalWorker,
-} from "../helpers/worker.js";
+import { runCliInProcess, tempHome } from "../helpers/cli.js";
+import { accessToken } from "../helpers/jwt.js";
+import { freePort, readLocalKv, startLocalWorker, type LocalWorker } from "../helpers/worker.js";
 
 const ADMIN = "worker-admin-key-0123456789";
 let backend: FakeCodexBackend;
@@ -33,8 +24,7 @@ let worker: LocalWorker;
 
 beforeAll(async () => {
   oauth = await startFakeOAuthServer({ email: "edge@example.com" });
-  backend = await startFakeCodexBackend({ acceptedTokens: [] });
-  oauth.onAccessToken((token) => backend.acceptToken(token));
+  backend = await startFakeCodexBackend({ issuers: [oauth] });
   worker = await startLocalWorker({
     ADMIN_API_KEY: ADMIN,
     CODEX_BASE_URL: backend.url,
@@ -70,10 +60,7 @@ async function pushFresh(expiresInMs: number) {
 }
 
 /** An unsigned JWT shaped like the real access token, that the fake backend has never seen. */
-function craftedAccessToken(claims: Record<string, unknown>): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  return `${b64({ alg: "none" })}.${b64({ exp: Math.floor(Date.now() / 1000) + 5 * 3600, ...claims })}.sig`;
-}
+const craftedAccessToken = (claims: Record<string, unknown>) => accessToken({ expiresInSeconds: 5 * 3600, claims });
 
 const chat = (key = ADMIN) =>
   fetch(`${worker.url}/v1/chat/completions`, {
@@ -86,7 +73,7 @@ describe("admin API on the Worker", () => {
   it("reports an empty Worker exactly, and the CLI says how to fill it (exit 1)", async () => {
     expect(await getStatus()).toEqual({ type: "oauth", hasCredentials: false });
     expect((await fetch(`${worker.url}/health`).then((r) => r.json())).hasCredentials).toBe(false);
-    const status = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
+    const status = await runCliInProcess(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
       CODEX_PROXY_HOME: tempHome(),
     });
     expect(status.code).toBe(1);
@@ -287,7 +274,7 @@ describe("/v1 on the Worker", () => {
 describe("CLI against the local Worker", () => {
   const login = async (home: string) => {
     const tokens = oauth.issueTokens();
-    const result = await runCli(
+    const result = await runCliInProcess(
       ["login", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token],
       { CODEX_PROXY_HOME: home },
     );
@@ -300,7 +287,7 @@ describe("CLI against the local Worker", () => {
   it("push-credentials then status --worker-url, with the local copy handed off and not pushed twice", async () => {
     const home = tempHome();
     const tokens = await login(home);
-    const pushed = await runCli(["push-credentials", "--worker-url", worker.url], {
+    const pushed = await runCliInProcess(["push-credentials", "--worker-url", worker.url], {
       CODEX_PROXY_HOME: home,
       ADMIN_API_KEY: ADMIN,
     });
@@ -311,7 +298,7 @@ describe("CLI against the local Worker", () => {
     expect(pushed.stdout + pushed.stderr).not.toContain(tokens.access_token);
     expect(localRecord(home)).toMatchObject({ handedOffTo: worker.url, handedOffAt: expect.any(Number) });
 
-    const remote = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN, "--json"], {
+    const remote = await runCliInProcess(["status", "--worker-url", worker.url, "--admin-key", ADMIN, "--json"], {
       CODEX_PROXY_HOME: home,
     });
     expect(remote.code).toBe(0);
@@ -326,17 +313,17 @@ describe("CLI against the local Worker", () => {
       "needsRefreshSoon",
     ]);
     expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", isExpired: false });
-    const human = await runCli(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
+    const human = await runCliInProcess(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
       CODEX_PROXY_HOME: home,
     });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`Credentials: ${worker.url}`);
 
-    const local = await runCli(["status"], { CODEX_PROXY_HOME: home });
+    const local = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
     expect(local.stdout).toContain(`handed off to ${worker.url}`);
 
     // The old copy may have been rotated by the Worker since: pushing it again is refused.
-    const again = await runCli(["deploy", "--worker-url", worker.url, "--admin-key", ADMIN], {
+    const again = await runCliInProcess(["deploy", "--worker-url", worker.url, "--admin-key", ADMIN], {
       CODEX_PROXY_HOME: home,
     });
     expect(again.code).toBe(1);
@@ -346,7 +333,7 @@ describe("CLI against the local Worker", () => {
   it("--keep-local keeps the local chain (with a warning); --json prints the Worker's status", async () => {
     const home = tempHome();
     await login(home);
-    const pushed = await runCli(
+    const pushed = await runCliInProcess(
       ["push-credentials", "--worker-url", worker.url, "--admin-key", ADMIN, "--keep-local", "--json"],
       { CODEX_PROXY_HOME: home },
     );
@@ -359,7 +346,7 @@ describe("CLI against the local Worker", () => {
   it("--login --device sends a fresh login to the Worker only", async () => {
     const home = tempHome();
     const before = oauth.accessTokens.length;
-    const pushed = await runCli(
+    const pushed = await runCliInProcess(
       ["push-credentials", "--login", "--device", "--worker-url", worker.url, "--admin-key", ADMIN],
       { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer },
     );
@@ -374,18 +361,18 @@ describe("CLI against the local Worker", () => {
   it("says clearly when the key is wrong, nothing answers, or the answer is not JSON", async () => {
     const home = tempHome();
     await login(home);
-    const wrong = await runCli(["status", "--worker-url", worker.url, "--admin-key", "nope"], {
+    const wrong = await runCliInProcess(["status", "--worker-url", worker.url, "--admin-key", "nope"], {
       CODEX_PROXY_HOME: home,
     });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/rejected the admin key \(401\)/);
-    const wrongPush = await runCli(["push-credentials", "--worker-url", worker.url, "--admin-key", "nope"], {
+    const wrongPush = await runCliInProcess(["push-credentials", "--worker-url", worker.url, "--admin-key", "nope"], {
       CODEX_PROXY_HOME: home,
     });
     expect(wrongPush.code).toBe(1);
     expect(localRecord(home).handedOffTo).toBeUndefined();
 
-    const unreachable = await runCli(
+    const unreachable = await runCliInProcess(
       ["status", "--worker-url", `http://127.0.0.1:${await freePort()}`, "--admin-key", ADMIN],
       { CODEX_PROXY_HOME: home },
     );
@@ -397,7 +384,7 @@ describe("CLI against the local Worker", () => {
     );
     await new Promise<void>((resolve) => html.listen(0, "127.0.0.1", resolve));
     try {
-      const notJson = await runCli(
+      const notJson = await runCliInProcess(
         ["status", "--worker-url", `http://127.0.0.1:${(html.address() as AddressInfo).port}`, "--admin-key", ADMIN],
         { CODEX_PROXY_HOME: home },
       );
@@ -406,7 +393,7 @@ describe("CLI against the local Worker", () => {
     } finally {
       html.close();
     }
-    const noKey = await runCli(["status", "--worker-url", worker.url], { CODEX_PROXY_HOME: home });
+    const noKey = await runCliInProcess(["status", "--worker-url", worker.url], { CODEX_PROXY_HOME: home });
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/--admin-key/);
   });
@@ -421,43 +408,4 @@ describe("Worker logs", () => {
     expect(output).not.toContain(ADMIN);
     expect(output).not.toMatch(/rt_fake_/);
   });
-});
-
-describe("a Worker without ADMIN_API_KEY, started with `npm run worker:dev -- …`", () => {
-  it("fails closed: /admin/* and /v1/* answer 503, and the CLI says why", async () => {
-    const bare = await startLocalWorker({ CODEX_BASE_URL: backend.url }, { viaNpmScript: true });
-    try {
-      const admin = await fetch(`${bare.url}/admin/credentials/status`, {
-        headers: { authorization: "Bearer anything" },
-      });
-      expect(admin.status).toBe(503);
-      expect((await admin.json()).error.message).toMatch(/admin API not configured/);
-      const v1 = await fetch(`${bare.url}/v1/models`);
-      expect(v1.status).toBe(503);
-      expect((await v1.json()).error.message).toMatch(/ADMIN_API_KEY.*wrangler secret put/);
-      const status = await runCli(["status", "--worker-url", bare.url, "--admin-key", "anything"], {
-        CODEX_PROXY_HOME: tempHome(),
-      });
-      expect(status.code).toBe(1);
-      expect(status.stderr).toMatch(/admin API not configured/);
-    } finally {
-      await bare.stop();
-    }
-  }, 60_000);
-});
-
-describe("wrangler deploy --dry-run", () => {
-  it("bundles the Worker without a login", async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [WRANGLER, "deploy", "--dry-run", "--outdir", tempHome("worker-bundle-")],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...QUIET_WRANGLER_ENV, CI: "true" },
-      },
-    );
-    expect(stdout).toMatch(/--dry-run: exiting now/);
-    expect(stdout).toMatch(/REFRESH_COORDINATOR/);
-    expect(stdout).toMatch(/CODEX_PROXY_KV/);
-  }, 60_000);
 });

@@ -2,8 +2,13 @@
  * The admin API (docs/protocol.md §9): store credentials, read their status.
  * Fails closed: without ADMIN_API_KEY every admin route answers 503.
  */
-import { readIdentity } from "../../auth/jwt.js";
-import { credentialStatus, type CredentialStore, type StoredCredentials } from "../../credentials/types.js";
+import { decodeJwtClaims, readIdentity } from "../../auth/jwt.js";
+import {
+  credentialStatus,
+  underCredentialLock,
+  type CredentialStore,
+  type StoredCredentials,
+} from "../../credentials/types.js";
 import { hasValidKey } from "../api-keys.js";
 import { readJsonObject } from "../body.js";
 import { ProxyError } from "../../core/errors.js";
@@ -15,7 +20,7 @@ export interface AdminDeps {
   maxBodyBytes: number;
 }
 
-export async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
+async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
   if (!deps.adminApiKey) {
     throw new ProxyError(
       503,
@@ -42,21 +47,31 @@ export async function requireAdmin(request: Request, deps: AdminDeps): Promise<C
 
 function requiredString(body: Record<string, unknown>, field: string, problems: string[]): string | undefined {
   const value = body[field];
-  if (value === undefined || value === null || value === "") problems.push(`${field} is missing`);
+  if (value === undefined || value === null || (typeof value === "string" && value.trim() === ""))
+    problems.push(`${field} is missing`);
   else if (typeof value !== "string") problems.push(`${field} must be a string`);
   else return value;
   return undefined;
 }
 
-export function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
+/** Access tokens live days, not years: an expiry further ahead is a unit mistake. */
+const MAX_EXPIRY_AHEAD_MS = 366 * 24 * 60 * 60_000;
+
+/** The pushed record; no `lastRefresh`, since pushing is not a refresh (status would show one that never happened). */
+function parseCredentialsBody(body: Record<string, unknown>, now: number): StoredCredentials {
   const problems: string[] = [];
   const accessToken = requiredString(body, "accessToken", problems);
   const refreshToken = requiredString(body, "refreshToken", problems);
+  // The backend only takes ChatGPT's JWT access tokens: anything else would replace a working chain with a dead one.
+  if (accessToken !== undefined && typeof decodeJwtClaims(accessToken)?.exp !== "number")
+    problems.push("accessToken must be a ChatGPT access token (a JWT with an exp claim)");
   const expiresAt = body.expiresAt;
   if (expiresAt === undefined || expiresAt === null) problems.push("expiresAt is missing");
   else if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt) || expiresAt <= 0)
     problems.push("expiresAt must be a positive number of epoch milliseconds");
   else if (expiresAt < 1e11) problems.push("expiresAt looks like seconds; send epoch milliseconds (seconds × 1000)");
+  else if (expiresAt > now + MAX_EXPIRY_AHEAD_MS)
+    problems.push("expiresAt is more than a year ahead; send epoch milliseconds (not microseconds)");
   for (const optional of ["userID", "accountId"]) {
     if (body[optional] !== undefined && body[optional] !== null && typeof body[optional] !== "string")
       problems.push(`${optional} must be a string`);
@@ -78,14 +93,15 @@ export function parseCredentialsBody(body: Record<string, unknown>, now: number)
     userId: identity.userId ?? ((body.userID as string | undefined) || undefined),
     email: identity.email,
     plan: identity.plan,
-    lastRefresh: now,
   };
 }
 
 export async function handleSetCredentials(request: Request, deps: AdminDeps): Promise<Response> {
   const store = await requireAdmin(request, deps);
   const body = await readJsonObject(request, deps.maxBodyBytes);
-  await store.set(parseCredentialsBody(body, deps.now()));
+  const credentials = parseCredentialsBody(body, deps.now());
+  // Under the lock shared with refreshes: a refresh in flight finishes first and cannot revert the push.
+  await underCredentialLock(store, () => store.set(credentials));
   return Response.json({ status: "success", message: "Credentials updated successfully" });
 }
 

@@ -5,7 +5,8 @@
  * `client_version` the route keeps the OpenAI list (routes/models.ts).
  */
 import type { RouteContext } from "../context.js";
+import { currentAccount } from "./models.js";
 
 export async function handleCodexModels(ctx: RouteContext): Promise<Response> {
-  return Response.json({ models: await ctx.catalogue.codexEntries() });
+  return Response.json({ models: await ctx.catalogue.codexEntries(await currentAccount(ctx)) });
 }

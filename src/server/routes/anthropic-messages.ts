@@ -1,0 +1,130 @@
+/**
+ * POST /v1/messages and /v1/messages/count_tokens: the Anthropic Messages
+ * front. The request is translated to a Responses request; the upstream
+ * events come back as Anthropic stream events or one message object.
+ */
+import type { UpstreamEvent } from "../../codex/events.js";
+import { jsonStringLiteral } from "../../codex/json-fields.js";
+import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
+import type { ProxyError } from "../../core/errors.js";
+import { estimateInputTokens } from "../../translate/anthropic/count-tokens.js";
+import {
+  toResponsesRequestFromAnthropic,
+  type AnthropicTranslationContext,
+} from "../../translate/anthropic/request.js";
+import {
+  aggregateAnthropicMessage,
+  AnthropicStreamTranslator,
+  PING_FRAME,
+  type AnthropicResponseOptions,
+} from "../../translate/anthropic/response.js";
+import { readJsonObject } from "../body.js";
+import type { RequestLogInfo, RouteContext } from "../context.js";
+import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+
+export class AnthropicRelay implements EventRelay {
+  readonly idleText = PING_FRAME;
+
+  constructor(
+    private readonly translator: AnthropicStreamTranslator,
+    readonly idleIntervalMs?: number,
+  ) {}
+
+  onEvent(raw: RawEvent): string {
+    // The delta events are nearly all of a stream: copy their JSON string literal instead of parsing.
+    switch (raw.type) {
+      case "response.output_text.delta": {
+        // No item id needed: text continues the open text block (see AnthropicStreamTranslator).
+        const delta = jsonStringLiteral(raw.data, "delta");
+        if (delta !== undefined) return this.translator.contentLiteral(undefined, delta);
+        break;
+      }
+      case "response.reasoning_summary_text.delta":
+      case "response.reasoning_text.delta": {
+        const delta = jsonStringLiteral(raw.data, "delta");
+        const itemId = jsonStringLiteral(raw.data, "item_id");
+        if (delta !== undefined && itemId !== undefined)
+          return this.translator.reasoningLiteral(JSON.parse(itemId) as string, delta);
+        break;
+      }
+      case "response.function_call_arguments.delta": {
+        const delta = jsonStringLiteral(raw.data, "delta");
+        const itemId = jsonStringLiteral(raw.data, "item_id");
+        if (delta !== undefined && itemId !== undefined)
+          return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
+        break;
+      }
+    }
+    const event = parseEventData(raw);
+    return event ? this.translator.push(event) : "";
+  }
+
+  onEnd(): string {
+    return this.translator.end();
+  }
+
+  onError(error: ProxyError): string {
+    return this.translator.fail(error);
+  }
+}
+
+async function readAllEvents(reader: EventReader): Promise<UpstreamEvent[]> {
+  const events: UpstreamEvent[] = [];
+  for (let raw = await reader.next(); raw; raw = await reader.next()) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
+  return events;
+}
+
+/** Claude Code's session header, with the agent id for subagents: one upstream cache key per conversation. */
+function sessionOf(headers: Headers): string | undefined {
+  const session = headers.get("x-claude-code-session-id")?.trim();
+  if (!session) return undefined;
+  const agent = headers.get("x-claude-code-agent-id")?.trim();
+  return agent ? `${session}:${agent}` : session;
+}
+
+async function translate(request: Request, ctx: RouteContext) {
+  const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
+  const translation: AnthropicTranslationContext = {
+    models: await ctx.catalogue.models(),
+    defaultModel: ctx.config.defaultModel,
+    modelMap: ctx.config.anthropicModelMap,
+    sessionId: sessionOf(request.headers),
+  };
+  return toResponsesRequestFromAnthropic(raw, translation);
+}
+
+export async function handleAnthropicMessages(
+  request: Request,
+  ctx: RouteContext,
+  log: RequestLogInfo,
+): Promise<Response> {
+  const translated = await translate(request, ctx);
+  log.model = translated.model;
+  log.stream = translated.stream;
+
+  const reader = await streamUpstream(request, ctx, translated.body, translated.promptCacheKey);
+  const options: AnthropicResponseOptions = {
+    id: `msg_${ctx.newId()}`,
+    model: translated.requestedModel,
+    thinking: translated.thinking,
+    toolNames: translated.toolNames,
+  };
+  if (!translated.stream) {
+    return Response.json(aggregateAnthropicMessage(await readAllEvents(reader), options));
+  }
+  const opened = await openEventStream(reader);
+  return ctx.streams.eventResponse(
+    reader,
+    opened,
+    new AnthropicRelay(new AnthropicStreamTranslator(options)),
+    reportStreamOutcome(ctx.logger, "/v1/messages", log.model),
+  );
+}
+
+export async function handleAnthropicCountTokens(request: Request, ctx: RouteContext): Promise<Response> {
+  const translated = await translate(request, ctx);
+  return Response.json({ input_tokens: estimateInputTokens(translated.body) });
+}
