@@ -6,7 +6,6 @@
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { isCancel, password, text } from "@clack/prompts";
-import { Command } from "commander";
 import open from "open";
 import { runBrowserLogin, type PasteRedirect } from "../auth/browser-login.js";
 import { defaultCodexAuthPath, readCodexAuthFile } from "../credentials/codex-import.js";
@@ -179,28 +178,4 @@ export async function runLogin(options: LoginOptions, env: EnvRecord = process.e
     `Logged in${who ? ` as ${who}` : ""}. The access token expires ${inWords(credentials.expiresAt - now())}; stored in ${store.path}.\n`,
   );
   return 0;
-}
-
-export function loginCommand(): Command {
-  return new Command("login")
-    .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
-    .option("--device", "device-code login for machines without a browser")
-    .option(
-      "--import [file]",
-      "import the Codex CLI's auth.json (default $CODEX_HOME/auth.json, else ~/.codex/auth.json)",
-    )
-    .option(
-      "--no-refresh",
-      "with --import: keep sharing the Codex CLI's token chain instead of forking one (not recommended)",
-    )
-    .option("--manual", "type or paste the tokens at prompts")
-    .option("--access-token <token>", "store this access token (with --refresh-token), for scripts")
-    .option("--refresh-token <token>", "the refresh token that goes with --access-token")
-    .option("--expires-at <ms>", "access-token expiry in epoch ms (default: read from the token)")
-    .option("--account-id <id>", "ChatGPT account id (default: read from the token)")
-    .option("--no-browser", "print the sign-in URL instead of opening a browser")
-    .option("--timeout <seconds>", "how long to wait for the browser sign-in", "300")
-    .action(async (options: LoginOptions) => {
-      process.exitCode = await runLogin(options);
-    });
 }

@@ -1,5 +1,4 @@
 /** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
-import { Command } from "commander";
 import { revokeToken } from "../auth/oauth-client.js";
 import { loadConfig } from "../core/config.js";
 import { openCredentialStore } from "./credential-store.js";
@@ -21,12 +20,4 @@ export async function runLogout(env = process.env): Promise<number> {
     `Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`,
   );
   return 0;
-}
-
-export function logoutCommand(): Command {
-  return new Command("logout")
-    .description("Remove the stored credentials (best-effort revoke upstream)")
-    .action(async () => {
-      process.exitCode = await runLogout();
-    });
 }

@@ -2,7 +2,6 @@
  * `codex-proxy serve`: the local proxy. Credentials come from the
  * environment (ACCESS_TOKEN…) when set, else from the stored login.
  */
-import { Command } from "commander";
 import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
@@ -159,15 +158,4 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   return server;
-}
-
-export function serveCommand(): Command {
-  return new Command("serve")
-    .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
-    .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
-    .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
-    .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
-    .action(async (options: ServeOptions) => {
-      await runServe(options);
-    });
 }

@@ -2,7 +2,6 @@
  * `codex-proxy status`: reads the stored credentials (never refreshes) and
  * shows them in the admin status shape; `--worker-url` reads a Worker's.
  */
-import { Command } from "commander";
 import { credentialStatus } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
@@ -28,15 +27,4 @@ export async function runStatus(options: StatusOptions, env = process.env, now =
     process.stdout.write(`${renderStatus(status, now, { source: store.path, rateLimits })}\n`);
   }
   return status.hasCredentials && !status.isExpired ? 0 : 1;
-}
-
-export function statusCommand(): Command {
-  return new Command("status")
-    .description("Show the stored credentials' account, plan and expiry (exit 1 when missing or expired)")
-    .option("--json", "print the status as JSON")
-    .option("--worker-url <url>", "read the status of a deployed Worker instead")
-    .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
-    .action(async (options: StatusOptions) => {
-      process.exitCode = await runStatus(options);
-    });
 }
