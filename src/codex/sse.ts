@@ -88,6 +88,10 @@ export class SseEventQueue {
     this.parser.feed("\n\n");
   }
 
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
   take(): RawEvent | undefined {
     if (this.head >= this.queue.length) return undefined;
     const event = this.queue[this.head++];

@@ -10,6 +10,9 @@ import { StringDecoder } from "node:string_decoder";
 import { connectionLost, SseEventQueue, UpstreamIdleTimeout, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { ProxyError } from "../core/errors.js";
 
+/** Events read ahead of the relay before the upstream is paused: about 250 KB of deltas. */
+const BACKLOG_EVENTS = 1000;
+
 export class NodeEventReader implements EventReader {
   private readonly events = new SseEventQueue();
   private readonly decoder = new StringDecoder("utf8");
@@ -30,9 +33,10 @@ export class NodeEventReader implements EventReader {
       if (this.settled || this.draining) return;
       this.idleTimer.refresh();
       this.events.feed(this.decoder.write(chunk));
-      // Hold the body while nobody asks for events: the client's reads pace the upstream.
       if (this.wake) this.notify();
-      else message.pause();
+      // Hold the body once a backlog builds up: the client's reads pace the upstream. (Pausing
+      // after every chunk instead cost a socket read stop and restart per chunk.)
+      else if (this.events.size > BACKLOG_EVENTS) message.pause();
     });
     message.once("end", () => {
       if (this.settled) return;
@@ -54,8 +58,6 @@ export class NodeEventReader implements EventReader {
       this.settle();
       this.abortUpstream();
     }, idleTimeoutMs);
-    // Paused until the first read: nothing is buffered that nobody asked for.
-    message.pause();
   }
 
   private settle(): void {
