@@ -130,7 +130,8 @@ export async function runServe(options: ServeOptions, env: EnvRecord = process.e
   const auth = new TokenManager({
     store,
     issuer: config.authIssuer,
-    fetch: globalThis.fetch.bind(globalThis),
+    // Not globalThis.fetch.bind: reading `fetch` loads undici, which an idle serve does not need yet.
+    fetch: (input, init) => fetch(input, init),
     now,
     logger,
   });

@@ -2,11 +2,10 @@
  * Node runtime entry: the shared h3 app behind listhen, with graceful
  * shutdown. Credential wiring is done by the caller (`serve`).
  */
-import { toNodeHandler } from "h3/node";
-import { createNodeFetch } from "./upstream-fetch.js";
-import { nodeStreamRuntime } from "./stream-runtime.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { listen, type Listener } from "listhen";
-import { createApp, type AppDeps } from "../server/app.js";
+import type { AppDeps } from "../server/app.js";
+import type { NodeFetch } from "./upstream-fetch.js";
 
 export interface StartServerOptions extends AppDeps {
   port: number;
@@ -23,13 +22,37 @@ export interface RunningServer {
 export class PortInUseError extends Error {}
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const upstream = createNodeFetch();
-  const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options });
+  // The app is built on the first request: h3, srvx and the web Request/Response classes behind
+  // them (undici) are about 12 MiB that a `serve` left idle need not hold.
+  let upstream: NodeFetch | undefined;
+  let handler: Promise<(req: IncomingMessage, res: ServerResponse) => unknown> | undefined;
+  const buildHandler = async () => {
+    const [{ toNodeHandler }, { createApp }, { createNodeFetch }, { nodeStreamRuntime }] = await Promise.all([
+      import("h3/node"),
+      import("../server/app.js"),
+      import("./upstream-fetch.js"),
+      import("./stream-runtime.js"),
+    ]);
+    upstream = createNodeFetch();
+    const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options });
+    return toNodeHandler(app);
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handler ??= buildHandler();
+    handler.then(
+      (handle) => handle(req, res),
+      (error: unknown) => {
+        options.logger.error("could not start the app", { error: error instanceof Error ? error.message : "unknown" });
+        res.statusCode = 500;
+        res.end();
+      },
+    );
+  };
   const portInUse = () =>
     new PortInUseError(
       `Port ${options.port} on ${options.host} is already in use. Choose another with --port or PORT.`,
     );
-  const listener: Listener = await listen(toNodeHandler(app), {
+  const listener: Listener = await listen(onRequest, {
     // Port 0 asks for any free port. Without `random`, get-port-please reads 0 as "unset" and
     // takes 3000, so two `serve --port 0` could both pick 3000 and one crashed.
     port:
@@ -70,7 +93,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          upstream.close();
+          upstream?.close();
           resolve();
         });
         server.closeIdleConnections();
