@@ -586,7 +586,7 @@ function printReport(report: {
     `chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`,
   );
   lines.push(
-    `idle RSS after start: proxy ${report.memory.idleRssAfterStartMiB} MiB, floor ${report.memory.floorIdleRssAfterStartMiB} MiB`,
+    `idle RSS after start: proxy ${report.memory.idleRssAfterStartMiB} MiB (floor, run under tsx: ${report.memory.floorIdleRssAfterStartMiB} MiB)`,
   );
   lines.push(
     `memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`,
