@@ -20,7 +20,13 @@ import {
 } from "../../translate/anthropic/response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import {
+  eventStreamResponse,
+  openEventStream,
+  reportStreamOutcome,
+  streamUpstream,
+  type EventRelay,
+} from "../event-relay.js";
 
 export class AnthropicRelay implements EventRelay {
   readonly idleText = PING_FRAME;
@@ -116,7 +122,7 @@ export async function handleAnthropicMessages(
     return Response.json(aggregateAnthropicMessage(await readAllEvents(reader), options));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new AnthropicRelay(new AnthropicStreamTranslator(options)),

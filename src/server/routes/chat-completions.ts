@@ -14,7 +14,13 @@ import {
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import {
+  eventStreamResponse,
+  openEventStream,
+  reportStreamOutcome,
+  streamUpstream,
+  type EventRelay,
+} from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -90,7 +96,7 @@ export async function handleChatCompletions(
     return Response.json(aggregateChatCompletion(await readAllEvents(reader), options));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new ChatRelay(new ChatStreamTranslator(options)),

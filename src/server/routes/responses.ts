@@ -11,7 +11,13 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import {
+  eventStreamResponse,
+  openEventStream,
+  reportStreamOutcome,
+  streamUpstream,
+  type EventRelay,
+} from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -36,13 +42,6 @@ function errorFrame(error: ProxyError): string {
 
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
-  /** The bulk of a stream passes unchanged and leaves the collector alone: the Node runtime copies these frames as bytes. */
-  readonly verbatimTypes = [
-    "response.output_text.delta",
-    "response.reasoning_summary_text.delta",
-    "response.reasoning_text.delta",
-    "response.function_call_arguments.delta",
-  ];
   private readonly collector = new OutputCollector();
   private terminal = false;
 
@@ -113,7 +112,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
     return Response.json(await aggregate(reader));
   }
   const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new ResponsesRelay(),
