@@ -12,7 +12,7 @@
  * BENCH_PROFILE=1 (proxy --cpu-prof), BENCH_PIN=0 (no CPU pinning).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
@@ -31,6 +31,7 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const PROFILE = process.env.BENCH_PROFILE === "1";
 const HOLD_STREAMS = Number(process.env.BENCH_HOLD_STREAMS ?? 1000);
 const PIN = process.env.BENCH_PIN !== "0" && os.cpus().length >= 2;
+const FLOOR = "floor (node:http pipe)";
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? (QUICK ? 2000 : 10_000));
 
 // ---------- processes ----------
@@ -83,11 +84,22 @@ function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (usually 100/s)
+/**
+ * CPU time a process has used, in ms, summed over its threads (main, GC,
+ * libuv): schedstat counts nanoseconds, where /proc/<pid>/stat counts 10 ms
+ * ticks, too coarse for one 3 ms answer.
+ */
+function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
 }
-const TICK_MS = 10;
 
 // ---------- HTTP client ----------
 
@@ -351,6 +363,9 @@ async function main(): Promise<void> {
   });
   children.push(proxy);
   await firstLine(proxy, (l) => l.includes("listening"), "proxy");
+  // What a `serve` left running holds before its first request: what it loaded at start.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const startRss = { proxy: rssKiB(proxy.pid!), floor: rssKiB(floor.pid!) };
   const pinned = PIN && pin(process.pid, 0) && pin(fake.pid!, 0) && pin(floor.pid!, 1) && pin(proxy.pid!, 1);
   const proxyBase = `http://127.0.0.1:${port}`;
 
@@ -369,7 +384,7 @@ async function main(): Promise<void> {
         JSON.stringify({ model: "gpt-5.5", instructions: "", input: userInput(t), stream: true, store: false }),
     },
     {
-      name: "floor (node:http pipe)",
+      name: FLOOR,
       url: new URL(floorUrl),
       headers: {},
       body: (t) => JSON.stringify({ model: "gpt-5.5", input: t }),
@@ -427,6 +442,8 @@ async function main(): Promise<void> {
     streams: HOLD_STREAMS,
     opened,
     errors: heldSamples.filter((s) => !s.ok).length,
+    idleRssAfterStartMiB: round(startRss.proxy / 1024),
+    floorIdleRssAfterStartMiB: round(startRss.floor / 1024),
     idleRssMiB: round(idleRss / 1024),
     openRssMiB: round(openRss / 1024),
     perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
@@ -440,17 +457,32 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, Series>> = {};
   let proxyCpuMs = 0;
   let proxyUpstreamEvents = 0;
+  // CPU of the process that serves each target (the floor, or the proxy), per answer.
+  const serverOf = (target: Target) =>
+    target.name.startsWith("proxy") ? proxy.pid! : target.name.startsWith("floor") ? floor.pid! : undefined;
+  const cpuTotals = new Map<string, { ms: number; answers: number }>();
+  const cpuPerAnswerMs: Record<string, Record<string, number>> = {};
   for (const level of levels) {
     const collected = new Map<string, { samples: Sample[]; wallMs: number }>();
+    const levelCpu = new Map<string, { ms: number; answers: number }>();
     // Interleave targets round by round so drift on a shared machine hits all alike.
     for (let r = 0; r < level.rounds; r++) {
       for (const target of targets) {
-        const viaProxy = target.name.startsWith("proxy");
-        const before = viaProxy ? cpuTicks(proxy.pid!) : 0;
+        const server = serverOf(target);
+        const before = server ? cpuMs(server) : 0;
         const batch = await runBatch(target, level.concurrency, 1, "bench");
-        if (viaProxy) {
-          proxyCpuMs += (cpuTicks(proxy.pid!) - before) * TICK_MS;
-          proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
+        if (server) {
+          const used = cpuMs(server) - before;
+          for (const totals of [levelCpu, cpuTotals]) {
+            const entry = totals.get(target.name) ?? { ms: 0, answers: 0 };
+            entry.ms += used;
+            entry.answers += batch.samples.length;
+            totals.set(target.name, entry);
+          }
+          if (server === proxy.pid) {
+            proxyCpuMs += used;
+            proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
+          }
         }
         const entry = collected.get(target.name) ?? { samples: [], wallMs: 0 };
         entry.samples.push(...batch.samples);
@@ -461,7 +493,21 @@ async function main(): Promise<void> {
     results[`c${level.concurrency}`] = Object.fromEntries(
       [...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]),
     );
+    cpuPerAnswerMs[`c${level.concurrency}`] = Object.fromEntries(
+      [...levelCpu].map(([name, c]) => [name, round(c.ms / c.answers, 3)]),
+    );
   }
+  cpuPerAnswerMs.all = Object.fromEntries([...cpuTotals].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
+  const floorCpu = cpuPerAnswerMs.all[FLOOR]!;
+  const cpuPerAnswer = {
+    ms: cpuPerAnswerMs,
+    /** All levels together, proxy over floor. */
+    vsFloor: Object.fromEntries(
+      Object.entries(cpuPerAnswerMs.all)
+        .filter(([name]) => name !== FLOOR)
+        .map(([name, ms]) => [name, round(ms / floorCpu, 2)]),
+    ),
+  };
 
   // 1,000 concurrent full streams (issue 6): zero errors.
   const burst = await runBatch(chatTarget, 1000, 1, "DELTAS=200");
@@ -521,6 +567,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     latency: results,
     proxyCpuPerUpstreamEventUs: round((proxyCpuMs * 1000) / Math.max(1, proxyUpstreamEvents), 3),
+    cpuPerAnswer,
     translation,
     memory,
     concurrent1000,
@@ -538,8 +585,17 @@ async function main(): Promise<void> {
 function printReport(report: {
   latency: Record<string, Record<string, Series>>;
   proxyCpuPerUpstreamEventUs: number;
+  cpuPerAnswer: { ms: Record<string, Record<string, number>>; vsFloor: Record<string, number> };
   translation: { parseAndTranslateUs: number; translateOnlyUs: number; chatRelayUs: number; anthropicRelayUs: number };
-  memory: { perStreamKiB: number; streams: number; errors: number; idleRssMiB: number; openRssMiB: number };
+  memory: {
+    perStreamKiB: number;
+    streams: number;
+    errors: number;
+    idleRssMiB: number;
+    openRssMiB: number;
+    idleRssAfterStartMiB: number;
+    floorIdleRssAfterStartMiB: number;
+  };
   concurrent1000: { chatErrors: number; responsesErrors: number };
   sequential: { requests: number; errors: number; rss: Array<{ after: number; rssMiB: number }> };
   heap: unknown;
@@ -570,11 +626,23 @@ function printReport(report: {
   }
   lines.push("");
   lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
+  lines.push("");
+  lines.push("| server CPU per answer (ms) | c1 | c32 | c256 | all | all vs floor |");
+  lines.push("|---|---|---|---|---|---|");
+  for (const name of Object.keys(report.cpuPerAnswer.ms.all ?? {})) {
+    const at = (level: string) => report.cpuPerAnswer.ms[level]?.[name] ?? "—";
+    const ratio = report.cpuPerAnswer.vsFloor[name];
+    lines.push(
+      `| ${name} | ${at("c1")} | ${at("c32")} | ${at("c256")} | ${at("all")} | ${ratio === undefined ? "1.00" : ratio.toFixed(2)}× |`,
+    );
+  }
+  lines.push("");
   lines.push(
     `chat translation per event: ${report.translation.translateOnlyUs} µs (with JSON.parse: ${report.translation.parseAndTranslateUs} µs)`,
   );
   lines.push(
     `relay per upstream event (fast paths included): chat ${report.translation.chatRelayUs} µs, anthropic ${report.translation.anthropicRelayUs} µs`,
+    `idle RSS after start: proxy ${report.memory.idleRssAfterStartMiB} MiB (floor, run under tsx: ${report.memory.floorIdleRssAfterStartMiB} MiB)`,
   );
   lines.push(
     `memory: ${report.memory.streams} open chat streams → ${report.memory.perStreamKiB} KiB each (RSS ${report.memory.idleRssMiB} → ${report.memory.openRssMiB} MiB), errors ${report.memory.errors}`,

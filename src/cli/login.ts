@@ -6,7 +6,6 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { isCancel, password, text } from "@clack/prompts";
-import { Command } from "commander";
 import open from "open";
 import { runBrowserLogin, type PasteRedirect } from "../auth/browser-login.js";
 import { defaultCodexAuthPath, readCodexAuthFile } from "../credentials/codex-import.js";
@@ -19,7 +18,8 @@ import { formatDuration, parseEpochMs } from "../core/time.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { inWords } from "./format.js";
-import { type CliIO, type CommandContext, resolveIO } from "./io.js";
+import { type CliIO, resolveIO } from "./io.js";
+import { LOGIN_TIMEOUT_DEFAULT_S } from "./defaults.js";
 
 export interface LoginOptions {
   device?: boolean;
@@ -36,7 +36,7 @@ export interface LoginOptions {
 
 class UsageError extends Error {}
 
-const DEFAULT_TIMEOUT_S = 300;
+const DEFAULT_TIMEOUT_S = LOGIN_TIMEOUT_DEFAULT_S;
 
 const NEEDED_FLAGS =
   "Without a terminal, use one of: --no-browser (prints the URL and waits for the callback), --device, --import [FILE], or --access-token T --refresh-token R.";
@@ -280,31 +280,4 @@ export async function runLogin(options: LoginOptions, env: EnvRecord = process.e
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
   stdout.write(`Logged in${who ? ` as ${who}` : ""}. ${expiryNote(credentials, now())} Stored in ${store.path}.\n`);
   return 0;
-}
-
-export function loginCommand({ io, env, setExitCode }: CommandContext): Command {
-  return new Command("login")
-    .description("Sign in to ChatGPT and store the OAuth tokens (browser by default)")
-    .option("--device", "device-code login for machines without a browser")
-    .option(
-      "--import [file]",
-      "import the Codex CLI's auth.json (default $CODEX_HOME/auth.json, else ~/.codex/auth.json)",
-    )
-    .option(
-      "--no-refresh",
-      "with --import: keep sharing the Codex CLI's token chain instead of forking one (not recommended)",
-    )
-    .option("--manual", "type or paste the tokens at prompts")
-    .option("--access-token <token>", "store this access token (with --refresh-token), for scripts")
-    .option("--refresh-token <token>", "the refresh token that goes with --access-token")
-    .option(
-      "--expires-at <time>",
-      "access-token expiry: epoch ms, epoch seconds (values below 1e12 are read as seconds) or an ISO date (default: read from the token)",
-    )
-    .option("--account-id <id>", "ChatGPT account id (default: read from the token)")
-    .option("--no-browser", "print the sign-in URL instead of opening a browser")
-    .option("--timeout <seconds>", `how long to wait for the browser sign-in (default ${DEFAULT_TIMEOUT_S})`)
-    .action(async (options: LoginOptions) => {
-      setExitCode(await runLogin(options, env, io));
-    });
 }

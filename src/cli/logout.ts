@@ -1,12 +1,11 @@
 /** `codex-proxy logout`: removes the stored credentials, revoking them upstream when it can. */
 import { rm } from "node:fs/promises";
-import { Command } from "commander";
 import { revokeToken } from "../auth/oauth-client.js";
 import { loadConfig, type EnvRecord } from "../core/config.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { CredentialFileError } from "../node/conf-store.js";
 import { openCredentialStore } from "./credential-store.js";
-import { type CliIO, type CommandContext, resolveIO } from "./io.js";
+import { type CliIO, resolveIO } from "./io.js";
 
 /** A file that cannot be read holds nothing logout could revoke; removing it is the way out. */
 async function removeUnreadable(error: CredentialFileError, stdout: NodeJS.WritableStream): Promise<number> {
@@ -48,12 +47,4 @@ export async function runLogout(env: EnvRecord = process.env, io: CliIO = {}): P
     `Removed the stored credentials from ${store.path}${revoke ? (revoked ? " and revoked them." : " (could not reach the issuer to revoke them).") : "."}\n`,
   );
   return 0;
-}
-
-export function logoutCommand({ io, env, setExitCode }: CommandContext): Command {
-  return new Command("logout")
-    .description("Remove the stored credentials (best-effort revoke upstream)")
-    .action(async () => {
-      setExitCode(await runLogout(env, io));
-    });
 }

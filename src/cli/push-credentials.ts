@@ -3,12 +3,11 @@
  * Worker, reads its status back, and marks the local copy handed off so that
  * one refresh-token chain has one owner (see the README, "Commands").
  */
-import { Command } from "commander";
 import type { EnvRecord } from "../core/config.js";
 import { type StoredCredentials, underCredentialLock } from "../credentials/types.js";
 import { openCredentialStore } from "./credential-store.js";
 import { renderStatus } from "./format.js";
-import { type CliIO, type CommandContext, resolveIO } from "./io.js";
+import { type CliIO, resolveIO } from "./io.js";
 import { obtainLogin } from "./login.js";
 import {
   fetchWorkerStatus,
@@ -118,21 +117,4 @@ export async function runPushCredentials(
     if (options.login) io.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
   }
   return status.hasCredentials && !status.isExpired ? 0 : 1;
-}
-
-export function pushCredentialsCommand({ io, env, setExitCode }: CommandContext): Command {
-  return new Command("push-credentials")
-    .alias("deploy")
-    .description("Push the stored credentials to a deployed Cloudflare Worker and hand the token chain over to it")
-    .requiredOption("--worker-url <url>", "URL of the deployed Worker")
-    .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
-    .option("--login", "run a fresh login whose tokens go to the Worker only")
-    .option("--device", "with --login: device-code login (for machines without a browser)")
-    .option("--no-browser", "with --login: print the sign-in URL instead of opening a browser")
-    .option("--keep-local", "keep refreshing the local copy too (both sides then rotate one chain: not recommended)")
-    .option("--force", "push a chain that was already handed off before (it may have been rotated since)")
-    .option("--json", "print the Worker's status as JSON")
-    .action(async (options: PushOptions) => {
-      setExitCode(await runPushCredentials(options, env, Date.now, io));
-    });
 }

@@ -2,7 +2,6 @@
  * `codex-proxy serve`: the local proxy. Credentials come from the
  * environment (ACCESS_TOKEN…) when set, else from the stored login.
  */
-import { Command } from "commander";
 import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
@@ -13,7 +12,7 @@ import { startServer, validBindHost, type RunningServer } from "../node/server.j
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { openCredentialStore, openUsageStore } from "./credential-store.js";
-import { type CliIO, type CommandContext, resolveIO } from "./io.js";
+import { type CliIO, resolveIO } from "./io.js";
 
 export interface ServeOptions {
   port?: string | number;
@@ -187,15 +186,4 @@ export async function runServe(
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   return server;
-}
-
-export function serveCommand({ io, env }: CommandContext): Command {
-  return new Command("serve")
-    .description("Start the local OpenAI-compatible proxy (PORT, HOST; default 127.0.0.1:8080)")
-    .option("-p, --port <port>", "port to listen on (default: $PORT or 8080)")
-    .option("-H, --host <host>", "address to bind (default: $HOST or 127.0.0.1)")
-    .option("--insecure-no-auth", "allow a non-loopback host without PROXY_API_KEY (dangerous)")
-    .action(async (options: ServeOptions) => {
-      await runServe(options, env, io);
-    });
 }

@@ -4,7 +4,6 @@
  * Worker's. ACCESS_TOKEN in the environment wins over the stored login, as
  * it does for `serve`.
  */
-import { Command } from "commander";
 import { decodeJwtClaims } from "../auth/jwt.js";
 import { type RateLimitSnapshot, windowsOf } from "../codex/rate-limits.js";
 import type { EnvRecord } from "../core/config.js";
@@ -14,7 +13,7 @@ import { credentialStatus, type CredentialStatus, type StoredCredentials } from 
 import { CredentialFileError } from "../node/conf-store.js";
 import { openCredentialStore, openUsageStore } from "./credential-store.js";
 import { renderStatus, unusableReason } from "./format.js";
-import { type CliIO, type CommandContext, resolveIO } from "./io.js";
+import { type CliIO, resolveIO } from "./io.js";
 import { readWorkerStatus } from "./worker-status.js";
 
 export interface StatusOptions {
@@ -115,17 +114,4 @@ export async function runStatus(options: StatusOptions, env: EnvRecord = process
   }
   if (!status.hasCredentials || problem) return 1;
   return reading.expiryUnknown || !status.isExpired ? 0 : 1;
-}
-
-export function statusCommand({ io, env, setExitCode }: CommandContext): Command {
-  return new Command("status")
-    .description(
-      "Show the credentials serve would use: account, plan and expiry (exit 1 when missing, expired or unusable)",
-    )
-    .option("--json", "print the status as JSON")
-    .option("--worker-url <url>", "read the status of a deployed Worker instead")
-    .option("--admin-key <key>", "the Worker's ADMIN_API_KEY (else $ADMIN_API_KEY, else a prompt)")
-    .action(async (options: StatusOptions) => {
-      setExitCode(await runStatus(options, env, io));
-    });
 }

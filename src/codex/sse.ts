@@ -66,8 +66,8 @@ export interface EventReader {
 }
 
 /**
- * eventsource-parser feeding a queue of raw events; the readers for the web
- * body and for Node's IncomingMessage share it.
+ * eventsource-parser feeding a queue of raw events: all SSE framing, for the
+ * web reader below and Node's (src/node/event-reader.ts).
  */
 export class SseEventQueue {
   private readonly queue: RawEvent[] = [];
@@ -85,8 +85,8 @@ export class SseEventQueue {
   }
 
   /** Flushes an event the body ended without a blank line after. */
-  end(rest: string): void {
-    this.parser.feed(`${rest}\n\n`);
+  end(): void {
+    this.parser.feed("\n\n");
   }
 
   get size(): number {
@@ -105,13 +105,40 @@ export class SseEventQueue {
   }
 }
 
-/** Decodes a web body and parses it with eventsource-parser into a queue of events. */
+/**
+ * How many bytes at the end of `chunk` start a UTF-8 character that the next
+ * chunk completes (0 when it ends on a whole character, or on bytes that are
+ * not UTF-8, which the decoder replaces either way).
+ */
+function unfinishedCharacter(chunk: Uint8Array): number {
+  for (let back = 1; back <= 4 && back <= chunk.length; back++) {
+    const byte = chunk[chunk.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Reads the upstream's web body into events with an idle timeout. Each chunk
+ * is decoded whole (up to a character the next chunk completes): on Node 20
+ * a one-shot decode is about six times cheaper than a streaming one, which
+ * was a fifth of the relay's CPU.
+ */
 export class UpstreamEventReader implements EventReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly events = new SseEventQueue();
+  // ignoreBOM keeps a U+FEFF that happens to start a chunk: a one-shot decode would otherwise drop it.
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+  /** The start of a character split across chunks, put before the next chunk. */
+  private carry: Uint8Array | undefined;
+  /** The body ended, broke, timed out or was cancelled: nothing more is read. */
   private ended = false;
-  // Node reads through NodeEventReader and its StringDecoder; this reader serves the web runtimes.
-  private readonly decoder = new TextDecoder();
+  private failure: ProxyError | undefined;
+  /** When the read in progress started (undefined while not reading: a slow client is not an idle upstream). */
+  private readingSince: number | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `abortUpstream` aborts the upstream fetch itself: cancelling the body
@@ -125,25 +152,82 @@ export class UpstreamEventReader implements EventReader {
     this.reader = body.getReader();
   }
 
-  /** Parses a chunk (or, with `undefined`, the end of the body) into `queue`. */
-  private ingest(chunk: Uint8Array | undefined): void {
-    if (chunk) this.events.feed(this.decoder.decode(chunk, { stream: true }));
-    else this.events.end(this.decoder.decode());
+  private ingest(chunk: Uint8Array): void {
+    if (this.carry) {
+      const joined = new Uint8Array(this.carry.length + chunk.length);
+      joined.set(this.carry);
+      joined.set(chunk, this.carry.length);
+      chunk = joined;
+      this.carry = undefined;
+    }
+    const split = unfinishedCharacter(chunk);
+    if (split > 0) {
+      this.carry = chunk.slice(chunk.length - split);
+      chunk = chunk.subarray(0, chunk.length - split);
+    }
+    this.events.feed(this.decoder.decode(chunk));
+  }
+
+  /** The body ended: what is left becomes the last event. */
+  private finish(): void {
+    this.ended = true;
+    if (this.carry) this.events.feed(this.decoder.decode(this.carry));
+    this.carry = undefined;
+    this.events.end();
+    this.stopIdleTimer();
+  }
+
+  /**
+   * One timer per stream rather than one per read: it fires at most once per
+   * idle period, and re-arms for the rest of the period when reads went on.
+   */
+  private watchIdle(delayMs = this.idleTimeoutMs): void {
+    if (this.idleTimer !== undefined) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.readingSince === undefined || this.ended) return;
+      const waited = Date.now() - this.readingSince;
+      if (waited >= this.idleTimeoutMs) this.timeOut();
+      else this.watchIdle(this.idleTimeoutMs - waited);
+    }, delayMs);
+  }
+
+  private timeOut(): void {
+    this.failure = new UpstreamIdleTimeout(this.idleTimeoutMs);
+    // Ends the pending read (it resolves as done) and closes the upstream connection.
+    void this.cancel();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   /** The next event, or undefined when the upstream closed. Throws on idle timeout or a broken connection. */
   async next(): Promise<RawEvent | undefined> {
     for (;;) {
-      const buffered = this.takeBuffered();
+      const buffered = this.events.take();
       if (buffered) return buffered;
+      if (this.failure) throw this.failure;
       if (this.ended) return undefined;
-      const chunk = await this.readWithIdleTimeout();
-      if (chunk.done) {
-        this.ended = true;
-        this.ingest(undefined);
-      } else {
-        this.ingest(chunk.value);
+      this.readingSince = Date.now();
+      this.watchIdle();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await this.reader.read();
+      } catch (error) {
+        if (!this.ended) {
+          this.ended = true;
+          this.stopIdleTimer();
+          this.failure = error instanceof ProxyError ? error : connectionLost();
+        }
+        continue;
+      } finally {
+        this.readingSince = undefined;
       }
+      if (this.ended) continue; // cancelled or timed out meanwhile
+      if (chunk.done) this.finish();
+      else this.ingest(chunk.value);
     }
   }
 
@@ -152,31 +236,14 @@ export class UpstreamEventReader implements EventReader {
     return this.events.take();
   }
 
-  private async readWithIdleTimeout(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UpstreamIdleTimeout(this.idleTimeoutMs)), this.idleTimeoutMs);
-    });
-    try {
-      return await Promise.race([this.reader.read(), timeout]);
-    } catch (error) {
-      if (error instanceof UpstreamIdleTimeout) {
-        void this.cancel();
-        throw error;
-      }
-      if (error instanceof ProxyError) throw error;
-      throw connectionLost();
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
-  }
-
   /**
    * After the terminal event: reads what is left (the backend closes right
    * after it) so that the keep-alive connection goes back to the pool,
    * aborting only if the upstream lingers.
    */
   async drain(maxWaitMs = 5000): Promise<void> {
+    if (this.ended) return;
+    this.stopIdleTimer();
     const timer = setTimeout(() => void this.cancel(), maxWaitMs);
     try {
       while (!this.ended) {
@@ -194,6 +261,7 @@ export class UpstreamEventReader implements EventReader {
   async cancel(): Promise<void> {
     const wasReading = !this.ended;
     this.ended = true;
+    this.stopIdleTimer();
     if (wasReading) this.abortUpstream?.();
     await this.reader.cancel().catch(() => {});
   }

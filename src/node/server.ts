@@ -3,12 +3,11 @@
  * shutdown. Credential wiring is done by the caller (`serve`).
  */
 import { lookup } from "node:dns/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP, createServer as createNetServer, type AddressInfo } from "node:net";
-import { toNodeHandler } from "h3/node";
-import { createNodeFetch } from "./upstream-fetch.js";
-import { nodeStreamRuntime } from "./stream-runtime.js";
 import { listen, type Listener } from "listhen";
-import { createApp, type AppDeps } from "../server/app.js";
+import type { AppDeps } from "../server/app.js";
+import type { NodeFetch } from "./upstream-fetch.js";
 
 export interface StartServerOptions extends AppDeps {
   port: number;
@@ -106,10 +105,34 @@ export function validBindHost(requested: string): string {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = validBindHost(options.host);
   const expected = await addressesOf(host);
-  const upstream = createNodeFetch();
   const config = { ...options.config, allowedHosts: withBindAddress(options.config.allowedHosts, host) };
-  const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options, config });
-  const listener: Listener = await listen(toNodeHandler(app), {
+  // The app is built on the first request: h3, srvx and the web Request/Response classes behind
+  // them (undici) are about 12 MiB that a `serve` left idle need not hold.
+  let upstream: NodeFetch | undefined;
+  let handler: Promise<(req: IncomingMessage, res: ServerResponse) => unknown> | undefined;
+  const buildHandler = async () => {
+    const [{ toNodeHandler }, { createApp }, { createNodeFetch }, { nodeStreamRuntime }] = await Promise.all([
+      import("h3/node"),
+      import("../server/app.js"),
+      import("./upstream-fetch.js"),
+      import("./stream-runtime.js"),
+    ]);
+    upstream = createNodeFetch();
+    const { app } = createApp({ streams: nodeStreamRuntime, fetch: upstream.fetch, ...options, config });
+    return toNodeHandler(app);
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handler ??= buildHandler();
+    handler.then(
+      (handle) => handle(req, res),
+      (error: unknown) => {
+        options.logger.error("could not start the app", { error: error instanceof Error ? error.message : "unknown" });
+        res.statusCode = 500;
+        res.end();
+      },
+    );
+  };
+  const listener: Listener = await listen(onRequest, {
     // Port 0 asks for any free port. Without `random`, get-port-please reads 0 as "unset" and
     // takes 3000, so two `serve --port 0` could both pick 3000 and one crashed.
     port:
@@ -125,7 +148,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     autoClose: false,
     public: !["127.0.0.1", "localhost", "::1"].includes(host),
   }).catch(async (error: unknown) => {
-    upstream.close();
+    upstream?.close();
     // get-port-please found no port it could bind (GetPortError, cause unsaid), or listen failed.
     const code = (error as NodeJS.ErrnoException).code ?? (await listenErrorCode(options.port, host));
     throw listenFailure(code, options.port, host);
@@ -137,7 +160,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const wrongAddress = !expected.includes(canonicalAddress(bound.address));
   if (wrongAddress || (options.port !== 0 && port !== options.port)) {
     await listener.close();
-    upstream.close();
+    upstream?.close();
     throw wrongAddress
       ? new ListenError(
           `Asked to listen on ${options.host} but bound ${bound.address}; refusing to run. Use an IP address of this machine, such as 127.0.0.1.`,
@@ -159,7 +182,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          upstream.close();
+          upstream?.close();
           resolve();
         });
         server.closeIdleConnections();

@@ -1,16 +1,14 @@
 /**
  * The Node stream runtime behind `serve`: request bodies and upstream bodies
- * read from their IncomingMessage, relayed streams sent by relay.ts.
- * Whatever did not come from upstream-fetch.ts falls back to the web path.
+ * read from their IncomingMessage. It only moves bytes: the framing and the
+ * relay are the shared ones. An upstream answer that did not come from
+ * upstream-fetch.ts is read as a web body.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NodeResponse } from "srvx/node";
 import { NodeEventReader } from "./event-reader.js";
-import { incomingMessageOf } from "./upstream-fetch.js";
-import { nodeRelayStream } from "./relay.js";
+import { NodeUpstreamResponse } from "./upstream-fetch.js";
 import { LimitedBody, readLimited } from "../server/body.js";
 import { clientClosed } from "../core/errors.js";
-import { SSE_HEADERS } from "../server/event-relay.js";
 import { webStreamRuntime, type StreamRuntime } from "../server/stream-runtime.js";
 
 /** srvx's request keeps Node's own request and response here. */
@@ -83,14 +81,8 @@ async function readNodeBody(request: Request, maxBytes: number): Promise<Uint8Ar
 export const nodeStreamRuntime: StreamRuntime = {
   readBody: readNodeBody,
   eventReader(upstream, idleTimeoutMs, abortUpstream) {
-    const message = incomingMessageOf(upstream);
-    if (message) return new NodeEventReader(message, idleTimeoutMs, abortUpstream);
+    if (upstream instanceof NodeUpstreamResponse)
+      return new NodeEventReader(upstream.message, idleTimeoutMs, abortUpstream);
     return webStreamRuntime.eventReader(upstream, idleTimeoutMs, abortUpstream);
-  },
-  eventResponse(reader, opened, relay, onFinish) {
-    if (!(reader instanceof NodeEventReader)) return webStreamRuntime.eventResponse(reader, opened, relay, onFinish);
-    const body = nodeRelayStream(reader, opened, relay, onFinish);
-    // srvx's types list only web bodies, but its Node adapter pipes a body with `.pipe` into the ServerResponse.
-    return new NodeResponse(body as unknown as ReadableStream<Uint8Array>, { status: 200, headers: SSE_HEADERS });
   },
 };

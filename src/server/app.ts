@@ -52,7 +52,7 @@ export interface AppDeps {
   adminRoutes?: "when-configured" | "always";
   /** `required` (Worker): /v1/* refuses to run open when no key is configured. */
   v1Auth?: "optional" | "required";
-  /** How event streams are read and relayed; web streams when absent. */
+  /** How request bodies and upstream event streams are read; web streams when absent. */
   streams?: StreamRuntime;
 }
 
@@ -299,32 +299,26 @@ export function createApp(deps: AppDeps): ProxyApp {
   // Codex clients try a WebSocket here first: refused at once (426) so they fall back to POST.
   // Not in `routes`, so that Allow still names only POST.
   app.on("GET", "/v1/responses", guarded(refuseWebSocket));
-  // h3 answers a known path with the wrong method as a 404; clients deserve a 405 that names the method.
-  app.all("/**", (event) => {
-    const path = event.url.pathname.replace(/\/+$/, "") || "/";
-    const allowed = routes
-      .filter(([, route]) => route === path || (route.endsWith("/**:id") && path.startsWith(route.slice(0, -4))))
-      .map(([m]) => m);
-    if (allowed.length === 0) {
-      return errorResponseFor(
+  // A known path asked with another method: h3 matches the path and finds no handler for the
+  // method, so it would answer 404. Each path's catch-all answers 405 with the methods it takes.
+  const methodsByPath = new Map<string, string[]>();
+  for (const [method, path] of routes) methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), method]);
+  for (const [path, methods] of methodsByPath) {
+    const allow = methods.join(", ");
+    app.all(path, (event) =>
+      errorResponseFor(
         event.url.pathname,
         new ProxyError(
-          404,
-          `Unknown route ${event.req.method} ${event.url.pathname}. See the README for the endpoints.`,
-          { code: "not_found" },
+          405,
+          `Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${methods.join(" or ")}.`,
+          {
+            code: "method_not_allowed",
+            headers: { allow },
+          },
         ),
-      );
-    }
-    const error = new ProxyError(
-      405,
-      `Method ${event.req.method} is not allowed on ${event.url.pathname}; use ${allowed.join(" or ")}.`,
-      {
-        code: "method_not_allowed",
-        headers: { allow: allowed.join(", ") },
-      },
+      ),
     );
-    return errorResponseFor(event.url.pathname, error);
-  });
+  }
 
   return { app, context };
 }

@@ -20,7 +20,7 @@ export interface RouteContext {
   now: () => number;
   /** Random ids for chat completions; injectable so tests are deterministic. */
   newId: () => string;
-  /** Reading and relaying event streams (runtime-specific: Node skips the web-stream hops). */
+  /** How request bodies and upstream event streams are read (Node reads its own messages). */
   streams: StreamRuntime;
 }
 

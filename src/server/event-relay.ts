@@ -20,14 +20,6 @@ export interface EventRelay {
   /** Reading failed (idle timeout, broken connection); text that tells the client. */
   onError(error: ProxyError): string;
   /**
-   * Event types whose frames the relay passes on exactly as they came, with no
-   * effect on its state: a runtime reading bytes (Node) copies them without
-   * calling `onEvent`. (Tried for chat deltas too: finding the `delta` literal
-   * in the bytes was slower than decoding and parsing, 1.74 vs 1.38 ms per
-   * 2,000 events.)
-   */
-  readonly verbatimTypes?: readonly string[];
-  /**
    * Sent when the upstream has been quiet for `idleIntervalMs` (Anthropic's
    * `ping`), so that clients and proxies in between see a live stream while
    * the model thinks.
@@ -37,7 +29,7 @@ export interface EventRelay {
 }
 
 /** How long a quiet upstream goes before the relay's idle text is sent. */
-export const DEFAULT_IDLE_INTERVAL_MS = 10_000;
+const DEFAULT_IDLE_INTERVAL_MS = 10_000;
 
 export interface StreamOutcome {
   /** Set when the stream ended in an error the client was told about. */
@@ -74,11 +66,8 @@ export async function openEventStream(reader: EventReader): Promise<OpenedStream
 /** Output batched into one write; small enough that the first bytes leave promptly. */
 const FLUSH_SIZE = 16 * 1024;
 
-/**
- * Turns events into the text to write, noting when the answer ended. The
- * web pump (below) and the Node pump (node/relay.ts) share it.
- */
-export class RelayCursor {
+/** Turns events into the text to write, noting when the answer ended. */
+class RelayCursor {
   private text = "";
   /** A terminal event went through: nothing more is relayed. */
   terminal = false;
@@ -121,7 +110,11 @@ export class RelayCursor {
 
 const encoder = new TextEncoder();
 
-/** The web pump: a pull-based ReadableStream (the Worker, and any non-Node upstream). */
+/**
+ * The relay: a pull-based ReadableStream, the same on Node and on the Worker.
+ * Each pull waits for the next upstream chunk and writes all of its events
+ * at once, so the client's reads pace the upstream's.
+ */
 export function relayEvents(
   reader: EventReader,
   opened: OpenedStream,
@@ -252,7 +245,7 @@ export function reportStreamOutcome(logger: Logger, path: string, model: string 
 }
 
 /** Sends the request upstream and returns a reader on its event stream, cancelled with the client. */
-export async function streamUpstream(
+async function streamUpstream(
   request: Request,
   ctx: RouteContext,
   body: Record<string, unknown>,
@@ -297,8 +290,18 @@ export async function openUpstream(
   }
 }
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
   "x-accel-buffering": "no",
 } as const;
+
+/** The 200 event-stream response for a relayed stream. */
+export function eventStreamResponse(
+  reader: EventReader,
+  opened: OpenedStream,
+  relay: EventRelay,
+  onFinish: (outcome: StreamOutcome) => void,
+): Response {
+  return new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS });
+}

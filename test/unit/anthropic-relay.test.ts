@@ -9,7 +9,6 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { UpstreamEventReader } from "../../src/codex/sse.js";
 import { NodeEventReader } from "../../src/node/event-reader.js";
-import { nodeRelayStream } from "../../src/node/relay.js";
 import { openEventStream, relayEvents } from "../../src/server/event-relay.js";
 import { AnthropicRelay } from "../../src/server/routes/anthropic-messages.js";
 import { AnthropicStreamTranslator } from "../../src/translate/anthropic/response.js";
@@ -38,11 +37,12 @@ async function throughNode(first: string, rest: string, idleMs?: number): Promis
   const reader = new NodeEventReader(message as unknown as IncomingMessage, 60_000, () => message.destroy());
   message.write(first);
   const opened = await openEventStream(reader);
-  const stream = nodeRelayStream(reader, opened, relay(idleMs), () => {});
+  const stream = relayEvents(reader, opened, relay(idleMs), () => {});
   let out = "";
   let sentRest = false;
+  const decoder = new TextDecoder();
   for await (const chunk of stream) {
-    out += chunk.toString();
+    out += decoder.decode(chunk);
     // The rest is written only once a ping beyond the one after message_start went out.
     if (!sentRest && (idleMs === undefined || count(out, PING) >= 2)) {
       sentRest = true;
@@ -78,7 +78,7 @@ async function throughWeb(first: string, rest: string, idleMs?: number): Promise
 
 describe("the Anthropic relay", () => {
   it.each(["reasoning-then-text.sse", "function-call.sse", "parallel-function-calls.sse"])(
-    "%s: the Node and web pumps send the same events",
+    "%s: the Node and web readers give the same events through the one relay",
     async (name) => {
       const [first, rest] = halves(name);
       const node = await throughNode(first, rest);

@@ -20,7 +20,7 @@ import {
 } from "../../translate/anthropic/response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { openEventStream, reportStreamOutcome, streamUpstream, type EventRelay } from "../event-relay.js";
+import { eventStreamResponse, openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
 
 export class AnthropicRelay implements EventRelay {
   readonly idleText = PING_FRAME;
@@ -68,8 +68,12 @@ export class AnthropicRelay implements EventRelay {
   }
 }
 
-async function readAllEvents(reader: EventReader): Promise<UpstreamEvent[]> {
+async function readAllEvents(reader: EventReader, prelude: readonly RawEvent[]): Promise<UpstreamEvent[]> {
   const events: UpstreamEvent[] = [];
+  for (const raw of prelude) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
   for (let raw = await reader.next(); raw; raw = await reader.next()) {
     const event = parseEventData(raw);
     if (event) events.push(event);
@@ -105,7 +109,8 @@ export async function handleAnthropicMessages(
   log.model = translated.model;
   log.stream = translated.stream;
 
-  const reader = await streamUpstream(request, ctx, translated.body, translated.promptCacheKey);
+  // An overload the backend reports inside the stream is retried as for the OpenAI routes.
+  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey);
   const options: AnthropicResponseOptions = {
     id: `msg_${ctx.newId()}`,
     model: translated.requestedModel,
@@ -113,10 +118,9 @@ export async function handleAnthropicMessages(
     toolNames: translated.toolNames,
   };
   if (!translated.stream) {
-    return Response.json(aggregateAnthropicMessage(await readAllEvents(reader), options));
+    return Response.json(aggregateAnthropicMessage(await readAllEvents(reader, opened.prelude), options));
   }
-  const opened = await openEventStream(reader);
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new AnthropicRelay(new AnthropicStreamTranslator(options)),

@@ -14,7 +14,7 @@ import {
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
+import { eventStreamResponse, openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -94,7 +94,7 @@ export async function handleChatCompletions(
   if (!translated.stream) {
     return Response.json(aggregateChatCompletion(await readAllEvents(reader, opened.prelude), options));
   }
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new ChatRelay(new ChatStreamTranslator(options)),

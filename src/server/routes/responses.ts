@@ -11,7 +11,7 @@ import { OutputCollector } from "../../translate/responses-aggregate.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
+import { eventStreamResponse, openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
 
 function sseFrame(type: string, data: string): string {
   return `event: ${type}\ndata: ${data}\n\n`;
@@ -36,13 +36,6 @@ function errorFrame(error: ProxyError): string {
 
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
-  /** The bulk of a stream passes unchanged and leaves the collector alone: the Node runtime copies these frames as bytes. */
-  readonly verbatimTypes = [
-    "response.output_text.delta",
-    "response.reasoning_summary_text.delta",
-    "response.reasoning_text.delta",
-    "response.function_call_arguments.delta",
-  ];
   private readonly collector = new OutputCollector();
   private terminal = false;
 
@@ -117,7 +110,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   if (!normalised.stream) {
     return Response.json(await aggregateResponse(reader, opened.prelude));
   }
-  return ctx.streams.eventResponse(
+  return eventStreamResponse(
     reader,
     opened,
     new ResponsesRelay(),
