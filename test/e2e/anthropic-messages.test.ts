@@ -320,6 +320,27 @@ describe("errors in the Anthropic shape", () => {
     expect(second.type).toBe("api_error");
   });
 
+  it("an overload reported inside the 200 stream, before any output, is retried (streamed and not)", async () => {
+    const overloaded = { kind: "failed", code: "server_is_overloaded", message: "Our servers are busy." } as const;
+    const upstream = () => backend.requests.filter((r) => r.path.endsWith("/responses"));
+    backend.enqueue(overloaded, { kind: "text", text: "after the retry" });
+    const message = await client.messages.create({
+      model: "gpt-5.5",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "x" }],
+    });
+    expect(message.content).toEqual([expect.objectContaining({ type: "text", text: "after the retry" })]);
+    expect(upstream()).toHaveLength(2);
+    backend.enqueue(overloaded, { kind: "text", text: "streamed after the retry" });
+    const stream = client.messages.stream({
+      model: "gpt-5.5",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "x" }],
+    });
+    expect(await stream.finalText()).toBe("streamed after the retry");
+    expect(upstream()).toHaveLength(4);
+  });
+
   it("a stream cut after it began → an error event the SDK raises, never a normal end", async () => {
     backend.enqueue({ kind: "cut", afterDeltas: 2 });
     const stream = client.messages.stream({
