@@ -4,7 +4,7 @@
  * more than the network gives. Early failures become HTTP errors: lifecycle
  * events are held back until the first event that carries the answer.
  */
-import { isTerminalEvent } from "../codex/events.js";
+import { isTerminalEvent, type UpstreamEvent } from "../codex/events.js";
 import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
 import type { Logger } from "../core/logging.js";
@@ -304,4 +304,18 @@ export function eventStreamResponse(
   onFinish: (outcome: StreamOutcome) => void,
 ): Response {
   return new Response(relayEvents(reader, opened, relay, onFinish), { status: 200, headers: SSE_HEADERS });
+}
+
+/** Every event of an answer, for the non-streaming shapes that are built once it is complete. */
+export async function readAllEvents(reader: EventReader, prelude: readonly RawEvent[]): Promise<UpstreamEvent[]> {
+  const events: UpstreamEvent[] = [];
+  for (const raw of prelude) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
+  for (let raw = await reader.next(); raw; raw = await reader.next()) {
+    const event = parseEventData(raw);
+    if (event) events.push(event);
+  }
+  return events;
 }

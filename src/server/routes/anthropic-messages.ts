@@ -3,9 +3,8 @@
  * front. The request is translated to a Responses request; the upstream
  * events come back as Anthropic stream events or one message object.
  */
-import type { UpstreamEvent } from "../../codex/events.js";
 import { jsonStringLiteral } from "../../codex/json-fields.js";
-import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
+import { parseEventData, type RawEvent } from "../../codex/sse.js";
 import type { ProxyError } from "../../core/errors.js";
 import { estimateInputTokens } from "../../translate/anthropic/count-tokens.js";
 import {
@@ -20,7 +19,13 @@ import {
 } from "../../translate/anthropic/response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import { eventStreamResponse, openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
+import {
+  eventStreamResponse,
+  readAllEvents,
+  openUpstream,
+  reportStreamOutcome,
+  type EventRelay,
+} from "../event-relay.js";
 
 export class AnthropicRelay implements EventRelay {
   readonly idleText = PING_FRAME;
@@ -66,19 +71,6 @@ export class AnthropicRelay implements EventRelay {
   onError(error: ProxyError): string {
     return this.translator.fail(error);
   }
-}
-
-async function readAllEvents(reader: EventReader, prelude: readonly RawEvent[]): Promise<UpstreamEvent[]> {
-  const events: UpstreamEvent[] = [];
-  for (const raw of prelude) {
-    const event = parseEventData(raw);
-    if (event) events.push(event);
-  }
-  for (let raw = await reader.next(); raw; raw = await reader.next()) {
-    const event = parseEventData(raw);
-    if (event) events.push(event);
-  }
-  return events;
 }
 
 /** Claude Code's session header, with the agent id for subagents: one upstream cache key per conversation. */

@@ -2,9 +2,8 @@
  * POST /v1/chat/completions: translate to a Responses request, then
  * translate the upstream events back into chunks or one chat.completion.
  */
-import type { UpstreamEvent } from "../../codex/events.js";
 import { jsonStringLiteral } from "../../codex/json-fields.js";
-import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
+import { parseEventData, type RawEvent } from "../../codex/sse.js";
 import { toResponsesRequest } from "../../translate/chat-request.js";
 import {
   aggregateChatCompletion,
@@ -14,7 +13,13 @@ import {
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
 import type { ProxyError } from "../../core/errors.js";
-import { eventStreamResponse, openUpstream, reportStreamOutcome, type EventRelay } from "../event-relay.js";
+import {
+  eventStreamResponse,
+  readAllEvents,
+  openUpstream,
+  reportStreamOutcome,
+  type EventRelay,
+} from "../event-relay.js";
 
 export class ChatRelay implements EventRelay {
   constructor(private readonly translator: ChatStreamTranslator) {}
@@ -52,19 +57,6 @@ export class ChatRelay implements EventRelay {
   onError(error: ProxyError): string {
     return this.translator.fail(error);
   }
-}
-
-async function readAllEvents(reader: EventReader, prelude: readonly RawEvent[]): Promise<UpstreamEvent[]> {
-  const events: UpstreamEvent[] = [];
-  for (const raw of prelude) {
-    const event = parseEventData(raw);
-    if (event) events.push(event);
-  }
-  for (let raw = await reader.next(); raw; raw = await reader.next()) {
-    const event = parseEventData(raw);
-    if (event) events.push(event);
-  }
-  return events;
 }
 
 export async function handleChatCompletions(
