@@ -7,6 +7,7 @@ import type { OutputItem, UpstreamEvent, UpstreamUsage } from "../codex/events.j
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import type { ReasoningOutput } from "../core/config.js";
 import type { ProxyError } from "../core/errors.js";
+import { collectAnswer } from "./collect-answer.js";
 import { restoreToolName, type ToolNameMap } from "./tool-names.js";
 import { chatAnnotations, type ChatAnnotation } from "./web-search.js";
 
@@ -289,43 +290,13 @@ export function aggregateChatCompletion(
   events: Iterable<UpstreamEvent>,
   options: ChatResponseOptions,
 ): Record<string, unknown> {
-  const items: Array<{ index: number; item: OutputItem }> = [];
-  let deltaText = "";
-  let deltaReasoning = "";
-  let terminal: UpstreamEvent | undefined;
-  for (const event of events) {
-    switch (event.type) {
-      case "response.output_item.done":
-        if (event.item) items.push({ index: event.output_index ?? items.length, item: event.item });
-        break;
-      case "response.output_text.delta":
-        deltaText += event.delta ?? "";
-        break;
-      case "response.reasoning_summary_text.delta":
-        deltaReasoning += event.delta ?? "";
-        break;
-      case "response.reasoning_summary_part.added":
-        if ((event.summary_index ?? 0) > 0) deltaReasoning += "\n\n";
-        break;
-      case "response.completed":
-      case "response.incomplete":
-        terminal = event;
-        break;
-      case "response.failed":
-      case "error":
-        throw inStreamFailure(event);
-    }
-    if (terminal) break;
-  }
-  if (!terminal) throw prematureClose();
-
-  items.sort((a, b) => a.index - b.index);
+  const { items, deltaText, deltaReasoning, terminal } = collectAnswer(events);
   let text = "";
   let reasoning = "";
   let sawMessage = false;
   const toolCalls: AggregatedCall[] = [];
   const annotations: ChatAnnotation[] = [];
-  for (const { item } of items) {
+  for (const item of items) {
     if (item.type === "message") {
       sawMessage = true;
       annotations.push(...chatAnnotations(item));

@@ -9,6 +9,7 @@
 import type { OutputItem, UpstreamEvent, UpstreamUsage } from "../../codex/events.js";
 import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
 import type { ProxyError } from "../../core/errors.js";
+import { collectAnswer } from "../collect-answer.js";
 import { restoreToolName, type ToolNameMap } from "../tool-names.js";
 import { anthropicErrorEvent } from "./errors.js";
 import { signatureFor } from "./signature.js";
@@ -331,34 +332,11 @@ export function aggregateAnthropicMessage(
   events: Iterable<UpstreamEvent>,
   options: AnthropicResponseOptions,
 ): Record<string, unknown> {
-  const items: Array<{ index: number; item: OutputItem }> = [];
-  let deltaText = "";
-  let terminal: UpstreamEvent | undefined;
-  for (const event of events) {
-    switch (event.type) {
-      case "response.output_item.done":
-        if (event.item) items.push({ index: event.output_index ?? items.length, item: event.item });
-        break;
-      case "response.output_text.delta":
-        deltaText += event.delta ?? "";
-        break;
-      case "response.completed":
-      case "response.incomplete":
-        terminal = event;
-        break;
-      case "response.failed":
-      case "error":
-        throw inStreamFailure(event);
-    }
-    if (terminal) break;
-  }
-  if (!terminal) throw prematureClose();
-
-  items.sort((a, b) => a.index - b.index);
+  const { items, deltaText, terminal } = collectAnswer(events);
   const content: AnthropicContentBlock[] = [];
   let sawMessage = false;
   let sawToolUse = false;
-  for (const { item } of items) {
+  for (const item of items) {
     if (item.type === "reasoning") {
       const text = summaryText(item);
       if (!options.thinking || !text) continue;
