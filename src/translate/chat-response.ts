@@ -237,7 +237,8 @@ export class ChatStreamTranslator {
     return literal.length > 2 ? head + this.closeThink() + this.chunk(`{"content":${literal}}`) : head;
   }
 
-  reasoningLiteral(literal: string): string {
+  /** Chat has one reasoning stream, so the item id is not needed. */
+  reasoningLiteral(_itemId: string, literal: string): string {
     if (this.finished) return "";
     const head = this.start();
     if (literal.length <= 2) return head;

@@ -3,9 +3,6 @@
  * front. The request is translated to a Responses request; the upstream
  * events come back as Anthropic stream events or one message object.
  */
-import { jsonStringLiteral } from "../../codex/json-fields.js";
-import { parseEventData, type RawEvent } from "../../codex/sse.js";
-import type { ProxyError } from "../../core/errors.js";
 import { estimateInputTokens } from "../../translate/anthropic/count-tokens.js";
 import {
   toResponsesRequestFromAnthropic,
@@ -19,57 +16,18 @@ import {
 } from "../../translate/anthropic/response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import {
-  eventStreamResponse,
-  readAllEvents,
-  openUpstream,
-  reportStreamOutcome,
-  type EventRelay,
-} from "../event-relay.js";
+import { eventStreamResponse, readAllEvents, openUpstream, reportStreamOutcome } from "../event-relay.js";
+import { TranslatorRelay } from "../translator-relay.js";
 
-export class AnthropicRelay implements EventRelay {
+/** Anthropic stream events from the upstream events, with a `ping` while the upstream is quiet. */
+export class AnthropicRelay extends TranslatorRelay {
   readonly idleText = PING_FRAME;
 
   constructor(
-    private readonly translator: AnthropicStreamTranslator,
+    translator: AnthropicStreamTranslator,
     readonly idleIntervalMs?: number,
-  ) {}
-
-  onEvent(raw: RawEvent): string {
-    // The delta events are nearly all of a stream: copy their JSON string literal instead of parsing.
-    switch (raw.type) {
-      case "response.output_text.delta": {
-        // No item id needed: text continues the open text block (see AnthropicStreamTranslator).
-        const delta = jsonStringLiteral(raw.data, "delta");
-        if (delta !== undefined) return this.translator.contentLiteral(undefined, delta);
-        break;
-      }
-      case "response.reasoning_summary_text.delta":
-      case "response.reasoning_text.delta": {
-        const delta = jsonStringLiteral(raw.data, "delta");
-        const itemId = jsonStringLiteral(raw.data, "item_id");
-        if (delta !== undefined && itemId !== undefined)
-          return this.translator.reasoningLiteral(JSON.parse(itemId) as string, delta);
-        break;
-      }
-      case "response.function_call_arguments.delta": {
-        const delta = jsonStringLiteral(raw.data, "delta");
-        const itemId = jsonStringLiteral(raw.data, "item_id");
-        if (delta !== undefined && itemId !== undefined)
-          return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
-        break;
-      }
-    }
-    const event = parseEventData(raw);
-    return event ? this.translator.push(event) : "";
-  }
-
-  onEnd(): string {
-    return this.translator.end();
-  }
-
-  onError(error: ProxyError): string {
-    return this.translator.fail(error);
+  ) {
+    super(translator);
   }
 }
 

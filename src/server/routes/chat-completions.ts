@@ -2,8 +2,6 @@
  * POST /v1/chat/completions: translate to a Responses request, then
  * translate the upstream events back into chunks or one chat.completion.
  */
-import { jsonStringLiteral } from "../../codex/json-fields.js";
-import { parseEventData, type RawEvent } from "../../codex/sse.js";
 import { toResponsesRequest } from "../../translate/chat-request.js";
 import {
   aggregateChatCompletion,
@@ -12,52 +10,11 @@ import {
 } from "../../translate/chat-response.js";
 import { readJsonObject } from "../body.js";
 import type { RequestLogInfo, RouteContext } from "../context.js";
-import type { ProxyError } from "../../core/errors.js";
-import {
-  eventStreamResponse,
-  readAllEvents,
-  openUpstream,
-  reportStreamOutcome,
-  type EventRelay,
-} from "../event-relay.js";
+import { eventStreamResponse, readAllEvents, openUpstream, reportStreamOutcome } from "../event-relay.js";
+import { TranslatorRelay } from "../translator-relay.js";
 
-export class ChatRelay implements EventRelay {
-  constructor(private readonly translator: ChatStreamTranslator) {}
-
-  onEvent(raw: RawEvent): string {
-    // The delta events are nearly all of a stream: copy their JSON string literal instead of parsing.
-    switch (raw.type) {
-      case "response.output_text.delta": {
-        const delta = jsonStringLiteral(raw.data, "delta");
-        if (delta !== undefined) return this.translator.contentLiteral(delta);
-        break;
-      }
-      case "response.reasoning_summary_text.delta":
-      case "response.reasoning_text.delta": {
-        const delta = jsonStringLiteral(raw.data, "delta");
-        if (delta !== undefined) return this.translator.reasoningLiteral(delta);
-        break;
-      }
-      case "response.function_call_arguments.delta": {
-        const delta = jsonStringLiteral(raw.data, "delta");
-        const itemId = jsonStringLiteral(raw.data, "item_id");
-        if (delta !== undefined && itemId !== undefined)
-          return this.translator.argumentsLiteral(JSON.parse(itemId) as string, delta);
-        break;
-      }
-    }
-    const event = parseEventData(raw);
-    return event ? this.translator.push(event) : "";
-  }
-
-  onEnd(): string {
-    return this.translator.end();
-  }
-
-  onError(error: ProxyError): string {
-    return this.translator.fail(error);
-  }
-}
+/** Chat chunks from the upstream events. */
+export class ChatRelay extends TranslatorRelay {}
 
 export async function handleChatCompletions(
   request: Request,

@@ -280,13 +280,14 @@ export class AnthropicStreamTranslator {
   }
 
   /** Fast paths for the delta events, given the delta's raw JSON string literal. Same output as `push`. */
-  contentLiteral(itemId: string | undefined, literal: string): string {
+  contentLiteral(literal: string): string {
     if (this.finished) return "";
     const head = this.start();
-    return literal.length > 2 ? head + this.textLiteral(itemId, literal) : head;
+    // No item id needed: text continues the open text block.
+    return literal.length > 2 ? head + this.textLiteral(undefined, literal) : head;
   }
 
-  reasoningLiteral(itemId: string | undefined, literal: string): string {
+  reasoningLiteral(itemId: string, literal: string): string {
     if (this.finished) return "";
     const head = this.start();
     return literal.length > 2 ? head + this.thinkingLiteral(itemId, literal) : head;
