@@ -10,6 +10,7 @@ import { serviceTier } from "./service-tier.js";
 import { webSearchTool } from "./web-search.js";
 import { stableUuid } from "./hash.js";
 import { shortenToolName, type ToolNameMap } from "./tool-names.js";
+import { isRecord, type Json } from "./json.js";
 
 export interface ChatTranslationContext {
   models: readonly CodexModel[];
@@ -25,12 +26,6 @@ export interface TranslatedChatRequest {
   promptCacheKey: string;
   /** Legacy `functions` without `tools`: the answer uses `function_call` (chat-response.ts). */
   legacyFunctions: boolean;
-}
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);

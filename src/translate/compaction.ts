@@ -6,12 +6,9 @@
  */
 import type { OutputItem, UpstreamResponseObject } from "../codex/events.js";
 import { ProxyError } from "../core/errors.js";
+import { isRecord, type Json } from "./json.js";
 
 const TRIGGER = { type: "compaction_trigger" } as const;
-
-type Json = Record<string, unknown>;
-const isRecord = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The body with exactly one trigger, last: the backend refuses a trigger anywhere else. */
 export function withCompactionTrigger(body: Json): Json {

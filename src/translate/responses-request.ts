@@ -7,6 +7,7 @@ import { clampEffort, resolveModel, type CodexModel } from "../codex/models.js";
 import { invalidRequest } from "../core/errors.js";
 import { unsupportedEffort } from "./effort-error.js";
 import { serviceTier } from "./service-tier.js";
+import { isRecord } from "./json.js";
 
 export interface ResponsesTranslationContext {
   models: readonly CodexModel[];
@@ -44,10 +45,6 @@ const STRIPPED_FIELDS = [
   "logprobs",
   "conversation",
 ] as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function textPart(role: unknown, text: string): Record<string, unknown> {
   return { type: role === "assistant" ? "output_text" : "input_text", text };

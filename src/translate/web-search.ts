@@ -5,10 +5,7 @@
  */
 import type { OutputItem } from "../codex/events.js";
 import { invalidRequest } from "../core/errors.js";
-
-type Json = Record<string, unknown>;
-const isRecord = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+import { isRecord, type Json } from "./json.js";
 
 const CONTEXT_SIZES = new Set(["low", "medium", "high"]);
 

@@ -12,6 +12,7 @@
  * fixed amount. The unit tests hold it above the real tokenizer's count,
  * and within 2× on the recorded Claude Code requests.
  */
+import { isRecord, type Json } from "../json.js";
 
 /** The most an image costs (Anthropic's own figure for a full-size image is ~1,600). */
 const TOKENS_PER_IMAGE = 1_600;
@@ -32,12 +33,6 @@ export function estimateTextTokens(text: string): number {
     else tokens += 1; // whitespace run, punctuation mark, non-ASCII character
   }
   return tokens;
-}
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Every string in a JSON value, except the bulk of inline images (counted per image). */

@@ -10,6 +10,7 @@ import { stableUuid } from "../hash.js";
 import { shortenToolName, type ToolNameMap } from "../tool-names.js";
 import { resolveAnthropicModel, type AnthropicModelContext } from "./models.js";
 import { restoreReasoning } from "./signature.js";
+import { isRecord, type Json } from "../json.js";
 
 export interface AnthropicTranslationContext extends AnthropicModelContext {
   /** Claude Code's `x-claude-code-session-id` (and agent id), when sent. */
@@ -27,12 +28,6 @@ export interface TranslatedAnthropicRequest {
   thinking: boolean;
   toolNames: ToolNameMap;
   promptCacheKey: string;
-}
-
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Claude Code's first system block is billing metadata for Anthropic, and it changes per conversation. */
