@@ -80,6 +80,21 @@ export function clampEffort(requested: string, model: CodexModel | undefined): s
   return undefined;
 }
 
+/**
+ * The supported effort closest to `requested` (ties go to the lower: cheaper, and never refused
+ * for being above the model's range), for fronts whose clients name efforts without a model's list.
+ */
+export function nearestEffort(requested: string, model: CodexModel): string {
+  const want = effortRank(requested);
+  let best = model.reasoningEfforts[0] ?? requested;
+  let bestDistance = Infinity;
+  for (const effort of model.reasoningEfforts) {
+    const distance = Math.abs(effortRank(effort) - want);
+    if (distance < bestDistance) [best, bestDistance] = [effort, distance];
+  }
+  return best;
+}
+
 interface RawReasoningLevel {
   effort?: unknown;
 }

@@ -4,7 +4,7 @@
  * mean something to Anthropic (cache_control, context_management,
  * defer_loading, betas, sampling knobs) are accepted and dropped.
  */
-import { clampEffort, KNOWN_EFFORTS, type CodexModel } from "../../codex/models.js";
+import { clampEffort, KNOWN_EFFORTS, nearestEffort, type CodexModel } from "../../codex/models.js";
 import { invalidRequest } from "../../core/errors.js";
 import { stableUuid } from "../hash.js";
 import { shortenToolName, type ToolNameMap } from "../tool-names.js";
@@ -331,16 +331,7 @@ function translateToolChoice(raw: unknown, hasTools: boolean): ToolChoice {
 export function anthropicEffort(requested: string, model: CodexModel | undefined): string {
   const clamped = clampEffort(requested, model);
   if (clamped !== undefined || !model) return clamped ?? requested;
-  const rank = (effort: string) => KNOWN_EFFORTS.indexOf(effort as (typeof KNOWN_EFFORTS)[number]);
-  const want = rank(requested);
-  let best = model.reasoningEfforts[0] ?? requested;
-  let bestDistance = Infinity;
-  for (const effort of model.reasoningEfforts) {
-    const distance = Math.abs(rank(effort) - want);
-    // Ties go to the lower effort: cheaper, and never refused for being above the model's range.
-    if (distance < bestDistance) [best, bestDistance] = [effort, distance];
-  }
-  return best;
+  return nearestEffort(requested, model);
 }
 
 /** A thinking budget in tokens → an effort (the backend has no budgets). */
