@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     },
   });
 
-  /** Every route answers its own failures in the OpenAI shape, never as h3's default 500 page. */
+  /** Every route answers its own failures in its API's error shape, never as h3's default 500 page. */
   const guarded =
     (handler: (event: H3Event) => Response | Promise<Response>) =>
     async (event: H3Event): Promise<Response> => {
