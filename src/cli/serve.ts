@@ -5,6 +5,7 @@
 import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
+import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import type { CredentialStore } from "../credentials/types.js";
 import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { stdioLogWriter } from "../node/log-writer.js";
@@ -157,7 +158,9 @@ export async function runServe(
   });
   // Usage goes to usage.json: saving it never rewrites the credential file.
   const usage = openUsageStore(fileStore);
-  const rateLimits = new RateLimitTracker(persistAtMostEvery(10_000, now, (snapshot) => usage.set(snapshot)));
+  const rateLimits = new RateLimitTracker(
+    persistAtMostEvery(10_000, now, (snapshot) => usage.set(DEFAULT_ACCOUNT, { rateLimits: snapshot })),
+  );
 
   const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
   const source = fromEnv

@@ -83,7 +83,7 @@ export async function runStatus(options: StatusOptions, env: EnvRecord = process
       credentials: await store.get(),
       source: store.path,
       fromEnv: false,
-      rateLimits: await openUsageStore(store).get(),
+      rateLimits: (await openUsageStore(store).get())?.rateLimits,
     };
   } catch (error) {
     if (!(error instanceof CredentialFileError)) throw error;

@@ -23,6 +23,8 @@ export interface StoredCredentials {
   /** Set when the chain was pushed to a Worker: the local copy must not refresh any more. */
   handedOffTo?: string;
   handedOffAt?: number;
+  /** Set with `accounts disable`: the pool leaves this account out until it is enabled again. */
+  disabled?: boolean;
 }
 
 export interface CredentialStore {

@@ -27,6 +27,8 @@ const REUSE_READ_MS = 1000;
 export interface ConfStoreOptions {
   /** Directory of the file (CODEX_PROXY_HOME); conf's per-user default when absent. */
   cwd?: string;
+  /** The file's name without `.json`: `credentials` (the default account) unless given. */
+  configName?: string;
 }
 
 /** Why the file could not be read, in words that never quote its content (it holds tokens). */
@@ -63,7 +65,7 @@ export class ConfCredentialStore implements CredentialStore {
   constructor(options: ConfStoreOptions = {}) {
     const settings = {
       projectName: "codex-proxy",
-      configName: "credentials",
+      configName: options.configName ?? "credentials",
       cwd: options.cwd,
       configFileMode: 0o600,
       accessPropertiesByDotNotation: false,

@@ -219,7 +219,7 @@ describe("usage data", () => {
       await stop(server);
     }
     expect(statSync(usageFile).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(usageFile, "utf8")).rateLimits.windows[0]).toMatchObject({
+    expect(JSON.parse(readFileSync(usageFile, "utf8")).accounts.default.rateLimits.windows[0]).toMatchObject({
       usedPercent: 12.5,
       windowMinutes: 300,
     });

@@ -1,0 +1,81 @@
+/**
+ * The pool's accounts on disk, one credential file per account so that a
+ * refresh of one never rewrites another and each has its own lock:
+ *
+ *   credentials.json        the `default` account (the same file and format
+ *                           as before pools, so an older version still reads it)
+ *   accounts/NAME.json      every other account
+ *
+ * Each file is a ConfCredentialStore: 0600, written atomically, every write
+ * under that file's lock.
+ */
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import {
+  checkAccountName,
+  DEFAULT_ACCOUNT,
+  type AccountDirectory,
+  type AccountEntry,
+} from "../credentials/accounts.js";
+import { ConfCredentialStore } from "./conf-store.js";
+
+const ACCOUNT_FILE_RE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})\.json$/;
+
+export class NodeAccountDirectory implements AccountDirectory {
+  private readonly stores = new Map<string, ConfCredentialStore>();
+  readonly defaultStore: ConfCredentialStore;
+
+  /** `cwd`: CODEX_PROXY_HOME, or conf's per-user directory when absent. */
+  constructor(cwd?: string) {
+    this.defaultStore = new ConfCredentialStore({ cwd });
+    this.stores.set(DEFAULT_ACCOUNT, this.defaultStore);
+  }
+
+  /** The directory holding credentials.json, usage.json and accounts/. */
+  get directory(): string {
+    return this.defaultStore.directory;
+  }
+
+  get accountsDirectory(): string {
+    return path.join(this.directory, "accounts");
+  }
+
+  /** The file of `name` (for messages). */
+  pathOf(name: string): string {
+    return name === DEFAULT_ACCOUNT ? this.defaultStore.path : path.join(this.accountsDirectory, `${name}.json`);
+  }
+
+  open(name: string): ConfCredentialStore {
+    const checked = checkAccountName(name);
+    let store = this.stores.get(checked);
+    if (!store) {
+      store = new ConfCredentialStore({ cwd: this.accountsDirectory, configName: checked });
+      this.stores.set(checked, store);
+    }
+    return store;
+  }
+
+  /** Names with a file, `default` first; files whose name is not an account name are ignored. */
+  names(): string[] {
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.accountsDirectory);
+    } catch {
+      files = [];
+    }
+    const named = files
+      .map((file) => ACCOUNT_FILE_RE.exec(file)?.[1])
+      .filter((name): name is string => name !== undefined && name !== DEFAULT_ACCOUNT)
+      .sort();
+    return [DEFAULT_ACCOUNT, ...named];
+  }
+
+  async list(): Promise<AccountEntry[]> {
+    const entries: AccountEntry[] = [];
+    for (const name of this.names()) {
+      const store = this.open(name);
+      if (await store.get()) entries.push({ name, store });
+    }
+    return entries;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The account pool's shared vocabulary: what each account is to the pool,
+ * what a strategy decides, and the read-only view that `/v1/usage`, the
+ * status page, `accounts --json` and the Worker's admin status show.
+ * Platform APIs only: the Worker runs the pool too.
+ */
+import type { RateLimitSnapshot } from "../codex/rate-limits.js";
+
+/** Why an account is or is not taking requests right now. */
+export type AccountState =
+  /** Can serve. */
+  | "ready"
+  /** At its plan's limit until `cooldownUntil` (from the reset the backend reported). */
+  | "cooling_down"
+  /** A 5xx or a Cloudflare challenge: left alone for a short while (`cooldownUntil`). */
+  | "backing_off"
+  /** Switched off with `accounts disable`. */
+  | "disabled"
+  /** Its refresh chain is dead (spent, revoked, expired): it needs a new login. */
+  | "needs_login"
+  /** Its plan does not include Codex. */
+  | "no_codex"
+  /** Its credential file cannot be read. */
+  | "unreadable";
+
+/** One account as the pool and its readers see it; never holds a token. */
+export interface AccountSummary {
+  name: string;
+  email?: string;
+  plan?: string;
+  /** Access-token expiry, epoch ms. */
+  expiresAt?: number;
+  state: AccountState;
+  /** Epoch ms when a cooldown or backoff ends. */
+  cooldownUntil?: number;
+  /** Why it is not ready, in words (never a token). */
+  reason?: string;
+  /** The usage windows last seen for this account. */
+  rateLimits?: RateLimitSnapshot;
+  /** Set when the chain was pushed to a Worker. */
+  handedOffTo?: string;
+  /** Epoch ms of the last request this account served. */
+  lastUsedAt?: number;
+}
