@@ -35,7 +35,7 @@ export interface DurableObjectStub {
   fetch(input: string, init?: StubRequestInit): Promise<StubResponse>;
 }
 
-interface DurableObjectNamespaceLike {
+export interface DurableObjectNamespaceLike {
   idFromName(name: string): unknown;
   get(id: unknown): DurableObjectStub;
 }

@@ -5,9 +5,9 @@
  * or ADMIN_API_KEY when that is unset.
  */
 import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
-import { CoordinatedAuth, CoordinatedCredentialStore } from "./coordinator-client.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
-import { KvCredentialStore } from "./kv-store.js";
+import { WorkerAccounts } from "./worker-accounts.js";
+import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { kvFromEnv, RefreshCoordinator, stringVars } from "./refresh-coordinator.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
@@ -25,6 +25,7 @@ const apps = new WeakMap<WorkerEnv, ProxyApp>();
 interface Credentials {
   auth: AuthProvider;
   store: CredentialStore;
+  accounts?: WorkerAccounts;
 }
 
 /**
@@ -60,11 +61,9 @@ function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
       { type: "server_error", code: "binding_missing" },
     );
   }
-  const stub = () => namespace.get(namespace.idFromName("credentials"));
-  return {
-    auth: new CoordinatedAuth(new KvCredentialStore(kv), stub, config.authIssuer),
-    store: new CoordinatedCredentialStore(stub),
-  };
+  const accounts = new WorkerAccounts(kv, namespace, config.authIssuer);
+  const defaultAccount = accounts.member(DEFAULT_ACCOUNT);
+  return { auth: defaultAccount.auth, store: defaultAccount.store, accounts };
 }
 
 function appFor(env: WorkerEnv): ProxyApp {
@@ -80,8 +79,16 @@ function appFor(env: WorkerEnv): ProxyApp {
     write: (line) => console.log(line),
     secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""],
   });
-  const { auth, store } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
-  const app = createApp({ config, auth, store, logger, adminRoutes: "always", v1Auth: "required" });
+  const { auth, store, accounts } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
+  const app = createApp({
+    config,
+    auth,
+    store,
+    adminAccounts: accounts,
+    logger,
+    adminRoutes: "always",
+    v1Auth: "required",
+  });
   apps.set(env, app);
   return app;
 }
