@@ -22,9 +22,9 @@ export interface AccountUsage {
   rateLimits?: RateLimitSnapshot;
 }
 
-/** What an isolate tells an account's object after a request it served (or could not). */
+/** What an isolate tells an account's object: a cooldown, an end of rotation, or only the windows it saw. */
 export interface UsageReport {
-  state: CooldownState | OutOfRotationState;
+  state?: CooldownState | OutOfRotationState;
   /** Epoch ms; required for a cooldown or backoff. */
   until?: number;
   /** In words, never a token. */
@@ -37,15 +37,23 @@ export function isUsageReport(value: unknown): value is UsageReport {
   const report = value as Record<string, unknown>;
   const cooling = report.state === "cooling_down" || report.state === "backing_off";
   const out = report.state === "no_codex" || report.state === "needs_login";
-  if (!cooling && !out) return false;
+  if (report.state !== undefined && !cooling && !out) return false;
+  if (report.state === undefined && !isSnapshot(report.rateLimits)) return false;
+  if (report.rateLimits !== undefined && !isSnapshot(report.rateLimits)) return false;
   if (cooling && (typeof report.until !== "number" || !Number.isFinite(report.until))) return false;
   return report.reason === undefined || typeof report.reason === "string";
+}
+
+function isSnapshot(value: unknown): value is RateLimitSnapshot {
+  const snapshot = value as RateLimitSnapshot | undefined;
+  return Array.isArray(snapshot?.windows) && typeof snapshot?.observedAt === "number";
 }
 
 export function applyReport(current: AccountUsage, report: UsageReport, now: number): AccountUsage {
   const next: AccountUsage = { ...current };
   if (report.rateLimits && (!current.rateLimits || report.rateLimits.observedAt >= current.rateLimits.observedAt))
     next.rateLimits = report.rateLimits;
+  if (report.state === undefined) return next;
   if (report.state === "no_codex" || report.state === "needs_login") {
     next.outOfRotation = report.state;
     next.outOfRotationReason = report.reason;

@@ -8,6 +8,7 @@
 import type {
   DurableObjectNamespace as CfDurableObjectNamespace,
   DurableObjectState as CfDurableObjectState,
+  ExecutionContext as CfExecutionContext,
   KVNamespace as CfKVNamespace,
 } from "@cloudflare/workers-types";
 
@@ -50,6 +51,11 @@ export interface DurableObjectStateLike {
   storage: DurableStorageLike;
 }
 
+/** What the runtime hands `fetch` besides the request and env (only `waitUntil` is used). */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
 /** The Worker's env: vars and secrets are strings, bindings are objects. */
 export interface WorkerEnv {
   CODEX_PROXY_KV?: KvNamespace;
@@ -64,6 +70,7 @@ type BindingShapesFit = [
   Fits<CfKVNamespace, KvNamespace>,
   Fits<CfDurableObjectState, DurableObjectStateLike>,
   Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>,
+  Fits<CfExecutionContext, ExecutionContextLike>,
 ];
-const bindingShapesFit: BindingShapesFit = [true, true, true];
+const bindingShapesFit: BindingShapesFit = [true, true, true, true];
 void bindingShapesFit;

@@ -11,20 +11,22 @@ import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { kvFromEnv, RefreshCoordinator, stringVars } from "./refresh-coordinator.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { RateLimitTracker } from "../codex/rate-limits.js";
 import { createApp, type ProxyApp } from "../server/app.js";
 import { errorResponse, ProxyError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logging.js";
-import type { WorkerEnv } from "./env.js";
+import type { ExecutionContextLike, WorkerEnv } from "./env.js";
 
 export { RefreshCoordinator };
 
 // The only module-level state: one app per env object (per isolate and
 // deployment), so the model catalogue cache and connection pool stay warm.
-const apps = new WeakMap<WorkerEnv, ProxyApp>();
+const apps = new WeakMap<WorkerEnv, { app: ProxyApp; accounts?: WorkerAccounts }>();
 
 interface Credentials {
   auth: AuthProvider;
   store: CredentialStore;
+  rateLimits?: RateLimitTracker;
   accounts?: WorkerAccounts;
 }
 
@@ -63,10 +65,10 @@ function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
   }
   const accounts = new WorkerAccounts(kv, namespace, config.authIssuer);
   const defaultAccount = accounts.member(DEFAULT_ACCOUNT);
-  return { auth: defaultAccount.auth, store: defaultAccount.store, accounts };
+  return { auth: defaultAccount.auth, store: defaultAccount.store, rateLimits: defaultAccount.rateLimits, accounts };
 }
 
-function appFor(env: WorkerEnv): ProxyApp {
+function appFor(env: WorkerEnv): { app: ProxyApp; accounts?: WorkerAccounts } {
   const existing = apps.get(env);
   if (existing) return existing;
   const vars = stringVars(env);
@@ -79,24 +81,30 @@ function appFor(env: WorkerEnv): ProxyApp {
     write: (line) => console.log(line),
     secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""],
   });
-  const { auth, store, accounts } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
+  const { auth, store, rateLimits, accounts } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
   const app = createApp({
     config,
     auth,
     store,
+    rateLimits,
     adminAccounts: accounts,
     logger,
     adminRoutes: "always",
     v1Auth: "required",
   });
-  apps.set(env, app);
-  return app;
+  const built = { app, accounts };
+  apps.set(env, built);
+  return built;
 }
 
 export default {
-  async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+  async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContextLike): Promise<Response> {
     try {
-      return await appFor(env).app.fetch(request);
+      const { app, accounts } = appFor(env);
+      const response = await app.app.fetch(request);
+      // Cooldowns and usage windows reported during the request reach the accounts' objects after the answer.
+      if (accounts) ctx?.waitUntil(accounts.settled());
+      return response;
     } catch (error) {
       return errorResponse(
         error instanceof ProxyError

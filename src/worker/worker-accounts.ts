@@ -4,7 +4,7 @@
  * from KV on the hot path (and from the default account's object for the
  * admin API), and cooldown reports sent to the account's own object.
  */
-import { RateLimitTracker } from "../codex/rate-limits.js";
+import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import type { AccountSummary } from "../pool/types.js";
@@ -53,9 +53,15 @@ function parseUsage(text: string | null): AccountUsage {
   }
 }
 
+/** An account's usage windows reach its object at most this often per isolate (they change with every answer). */
+const WINDOWS_REPORT_INTERVAL_MS = 60_000;
+
 export class WorkerAccounts implements AdminAccounts {
   /** Kept for the isolate's life, so each account's usage windows and auth outlive one request. */
   private readonly members = new Map<string, WorkerPoolMember>();
+  private readonly windowsReportedAt = new Map<string, number>();
+  /** Reports still on their way to the objects: the Worker keeps running until they land (`waitUntil`). */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly kv: KvNamespace,
@@ -75,7 +81,7 @@ export class WorkerAccounts implements AdminAccounts {
         name,
         auth: new CoordinatedAuth(new KvCredentialStore(this.kv, name), stub, this.authIssuer),
         store: new CoordinatedCredentialStore(stub),
-        rateLimits: new RateLimitTracker(),
+        rateLimits: new RateLimitTracker((snapshot) => this.windowsSeen(name, snapshot)),
       };
       this.members.set(name, member);
     }
@@ -106,6 +112,25 @@ export class WorkerAccounts implements AdminAccounts {
   async report(name: string, report: UsageReport): Promise<AccountUsage> {
     const { usage } = await callCoordinator<{ usage: AccountUsage }>(this.stub(name), "/usage", json("POST", report));
     return usage;
+  }
+
+  /** Sends a report without holding up the request; `settled()` is what the Worker waits for after answering. */
+  reportInBackground(name: string, report: UsageReport, onError: (error: unknown) => void): void {
+    const sent = this.report(name, report).catch(onError);
+    this.pending.add(sent);
+    void sent.finally(() => this.pending.delete(sent));
+  }
+
+  settled(): Promise<unknown> {
+    return Promise.all([...this.pending]);
+  }
+
+  private windowsSeen(name: string, snapshot: RateLimitSnapshot): void {
+    const last = this.windowsReportedAt.get(name);
+    if (last !== undefined && snapshot.observedAt - last < WINDOWS_REPORT_INTERVAL_MS) return;
+    this.windowsReportedAt.set(name, snapshot.observedAt);
+    // Windows are a display aid: a report that fails is simply sent again with the next ones.
+    this.reportInBackground(name, { rateLimits: snapshot }, () => this.windowsReportedAt.delete(name));
   }
 
   // The admin API: the objects' strongly consistent copies, never a KV read that may lag.

@@ -80,6 +80,10 @@ describe("accounts on the Worker", () => {
     const rotated = JSON.parse(await readLocalKv(worker, "codex_proxy_credentials"));
     expect(rotated.accessToken).not.toBe(old.accessToken);
 
+    // The usage windows the backend sent reach the account's object after the answers (waitUntil).
+    await expect
+      .poll(async () => (await getStatus()).accounts?.[0]?.rateLimits?.windows?.length, { timeout: 15_000 })
+      .toBe(2);
     const status = await getStatus();
     expect(Object.keys(status).slice(0, 7)).toEqual(SEED_FIELDS);
     expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", isExpired: false });
@@ -90,7 +94,11 @@ describe("accounts on the Worker", () => {
         plan: "plus",
         expiresAt: rotated.expiresAt,
         state: "ready",
+        rateLimits: expect.anything(),
       },
+    ]);
+    expect(status.accounts[0].rateLimits.windows.map((w: { windowMinutes: number }) => w.windowMinutes)).toEqual([
+      300, 10080,
     ]);
   });
 
@@ -111,7 +119,6 @@ describe("accounts on the Worker", () => {
     ]);
     // Each account has its own KV copy; the registry's copy lists both for the isolates.
     expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken).toBe(tokens.access_token);
-    expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials")).accessToken).not.toBe(tokens.access_token);
     expect(JSON.parse(await readLocalKv(worker, "codex_proxy_accounts"))).toEqual({
       accounts: [{ name: "default" }, { name: "work" }],
     });
