@@ -94,7 +94,8 @@ describe("failover on a usage limit, before the first byte", () => {
 
   it("chat, streaming: a usage limit inside A's stream, before any output, becomes B's clean stream", async () => {
     const p = await poolProxy(["a", "b"]);
-    backend.limitAccount("acct_a", { resetsAt: nowSeconds() + 3600, inStream: true });
+    const resetsAt = nowSeconds() + 3600;
+    backend.limitAccount("acct_a", { resetsAt, inStream: true });
     const stream = await openai(p).chat.completions.create({
       model: "gpt-5.5",
       messages: [{ role: "user", content: "hi" }],
@@ -104,7 +105,8 @@ describe("failover on a usage limit, before the first byte", () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     expect(text.length).toBeGreaterThan(0);
     expect(accountsSeen()).toEqual(["acct_a", "acct_b"]);
-    expect(accountOf(await poolView(p), "a").state).toBe("cooling_down");
+    // The reset the stream reported is the cooldown's end.
+    expect(accountOf(await poolView(p), "a")).toMatchObject({ state: "cooling_down", cooldownUntil: resetsAt * 1000 });
   });
 
   it("chat, not streaming, in-stream limit: 200 from B", async () => {
@@ -174,20 +176,26 @@ describe("sticky conversations and resets", () => {
   });
 
   it("a cooldown is never shortened by a later, earlier reset", async () => {
-    const p = await poolProxy(["a", "b"]);
+    // One account is always tried, so a second, earlier reset is seen while the first cooldown runs.
+    const p = await poolProxy(["a"]);
+    const ask = () =>
+      fetch(`${p.baseURL}/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-5.5", input: "hi" }),
+      });
     const late = nowSeconds() + 7200;
     backend.limitAccount("acct_a", { resetsAt: late });
-    await openai(p).responses.create({ model: "gpt-5.5", input: "hi" });
-    // A pinned request meets A's limit again, now reported with an earlier reset.
-    clock = Date.now();
+    const first = await ask();
+    expect(first.status).toBe(429);
+    // One account: the backend's own usage-limit answer, as before pools.
+    expect(((await first.json()) as { error: { message: string } }).error.message).toMatch(
+      /^ChatGPT usage limit reached for plan plus/,
+    );
     backend.limitAccount("acct_a", { resetsAt: nowSeconds() + 60 });
-    const pinned = await fetch(`${p.baseURL}/responses`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-codex-account": "a" },
-      body: JSON.stringify({ model: "gpt-5.5", input: "hi" }),
-    });
-    expect(pinned.status).toBe(429);
-    expect(accountOf(await poolView(p), "a").cooldownUntil).toBe(late * 1000);
+    expect((await ask()).status).toBe(429);
+    expect(accountsSeen()).toEqual(["acct_a", "acct_a"]);
+    expect(accountOf(await poolView(p), "a")).toMatchObject({ state: "cooling_down", cooldownUntil: late * 1000 });
   });
 });
 
