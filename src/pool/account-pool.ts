@@ -59,10 +59,10 @@ export interface Selection {
 }
 
 /** A conversation stays on its account while it is idle less than this. */
-export const STICKY_IDLE_MS = 60 * 60_000;
+const STICKY_IDLE_MS = 60 * 60_000;
 /** A 5xx or a Cloudflare challenge: the account is left alone this long, doubling per failure up to the cap. */
-export const BACKOFF_BASE_MS = 30_000;
-export const BACKOFF_MAX_MS = 5 * 60_000;
+const BACKOFF_BASE_MS = 30_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
 /** A usage limit whose reset time the backend did not say: try the account again after this. */
 const UNKNOWN_RESET_MS = 5 * 60_000;
 /** Credential files are read again at most this often for identity, `disabled` and a new login. */

@@ -38,7 +38,7 @@ export interface RequestLogInfo {
 }
 
 /** The header with which a request pins its account. */
-export const ACCOUNT_HEADER = "x-codex-account";
+const ACCOUNT_HEADER = "x-codex-account";
 
 /** How `request` wants its account chosen: its pin header, else its conversation. */
 export function poolSelection(request: Request, conversation: string | undefined): Selection {
