@@ -56,6 +56,11 @@ export interface Selection {
   pin?: string;
   /** The conversation key (prompt_cache_key, session header, first-turn hash). */
   conversation?: string;
+  /**
+   * A request of the proxy's own (the model catalogue): it fails over like any
+   * other but does not count as a turn or a use for the strategy.
+   */
+  background?: boolean;
 }
 
 /** A conversation stays on its account while it is idle less than this. */
@@ -170,8 +175,9 @@ export class AccountPool {
    * when every account is at its limit.
    */
   async run<T>(selection: Selection, attempt: (member: PoolMember) => Promise<T>): Promise<T> {
-    await this.refreshInfo();
     const single = this.records.length === 1;
+    // One account is always tried: its credentials need not be read again here.
+    if (!single) await this.refreshInfo();
     if (selection.pin !== undefined) return this.runPinned(this.pinned(selection.pin), attempt);
     if (single) return this.runOnce(this.records[0]!, selection, attempt);
 
@@ -179,7 +185,7 @@ export class AccountPool {
     let lastError: unknown;
     let previous: AccountRecord | undefined;
     for (;;) {
-      const record = this.choose(selection, tried);
+      const record = this.choose(selection, tried, !selection.background);
       if (!record) throw this.nothingLeft(lastError);
       if (previous && lastError) this.logFailover(previous, record, lastError);
       tried.add(record);
@@ -195,7 +201,7 @@ export class AccountPool {
 
   /** The account a request would use now, without using it (the Codex usage endpoints answer for it). */
   async preview(selection: Selection): Promise<PoolMember> {
-    await this.refreshInfo();
+    if (this.records.length > 1) await this.refreshInfo();
     if (selection.pin !== undefined) return this.pinned(selection.pin).member;
     return (
       (this.records.length === 1 ? undefined : this.choose(selection, new Set(), false))?.member ?? this.defaultMember
@@ -230,7 +236,7 @@ export class AccountPool {
   ): Promise<T> {
     try {
       const value = await attempt(record.member);
-      this.succeeded(record, selection.conversation);
+      this.succeeded(record, selection);
       return value;
     } catch (error) {
       this.failed(record, error);
@@ -246,9 +252,10 @@ export class AccountPool {
     return isBackoffError(error);
   }
 
-  private succeeded(record: AccountRecord, conversation: string | undefined): void {
+  private succeeded(record: AccountRecord, selection: Selection): void {
     const now = this.now();
-    record.lastUsedAt = now;
+    const conversation = selection.conversation;
+    if (!selection.background) record.lastUsedAt = now;
     record.backoffFailures = 0;
     record.backoffUntil = undefined;
     record.backoffReason = undefined;

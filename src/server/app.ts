@@ -131,7 +131,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     sleep: deps.sleep,
   });
   const catalogue = new ModelCatalogue({
-    fetchCatalogue: () => pool.run({}, (member) => client.fetchModelCatalogue(member)),
+    fetchCatalogue: () => pool.run({ background: true }, (member) => client.fetchModelCatalogue(member)),
     now,
     logger: deps.logger,
   });

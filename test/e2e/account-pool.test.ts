@@ -390,6 +390,37 @@ describe("accounts out of rotation, and backoffs", () => {
   });
 });
 
+describe("strategies chosen with POOL_STRATEGY", () => {
+  const ask = (p: TestProxy, key: string, account?: string) =>
+    fetch(`${p.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(account ? { "x-codex-account": account } : {}) },
+      body: JSON.stringify({ model: "gpt-5.5", input: "hi", prompt_cache_key: key }),
+    });
+
+  it("round-robin spreads new conversations over the accounts in turn", async () => {
+    const p = await poolProxy(["a", "b", "c"], { POOL_STRATEGY: "round-robin" });
+    for (const key of ["k1", "k2", "k3", "k4"]) expect((await ask(p, key)).status).toBe(200);
+    expect(accountsSeen()).toEqual(["acct_a", "acct_b", "acct_c", "acct_a"]);
+  });
+
+  it("most-room (the default) sends new conversations to the account with the most left", async () => {
+    proxy = await startTestProxy({ codexBaseUrl: backend.url, accounts: ["a", "b"], now });
+    const window = (used: string) => ({
+      "x-codex-primary-used-percent": used,
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-at": String(nowSeconds() + 3600),
+    });
+    backend.setAccountRateLimits("acct_a", window("90"));
+    backend.setAccountRateLimits("acct_b", window("10"));
+    // Each account's windows become known from its own answers.
+    expect((await ask(proxy, "seen-a", "a")).status).toBe(200);
+    expect((await ask(proxy, "seen-b", "b")).status).toBe(200);
+    for (const key of ["k1", "k2"]) expect((await ask(proxy, key)).status).toBe(200);
+    expect(accountsSeen()).toEqual(["acct_a", "acct_b", "acct_b", "acct_b"]);
+  });
+});
+
 describe("what the pool shows", () => {
   it("/v1/usage keeps the default account's windows at the top and lists every account's", async () => {
     const p = await poolProxy(["a", "b"]);
