@@ -18,6 +18,7 @@ import { NodeAccountDirectory } from "../../src/node/account-directory.js";
 import type { AccountSummary } from "../../src/pool/types.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
+import { accessToken } from "../helpers/jwt.js";
 import { startTestProxy, type TestProxy } from "../helpers/proxy.js";
 import { parseSse } from "../helpers/sse.js";
 
@@ -350,6 +351,29 @@ describe("accounts out of rotation, and backoffs", () => {
       expect(accountOf(view, "dead").state).toBe("needs_login");
       expect(accountOf(view, "dead").reason).toMatch(/refresh/i);
       expect(p.logs.join("\n")).toMatch(/account "dead" failed \(refresh_failed\); retrying on "b"/);
+
+      // A new login puts it back in rotation once the pool reads its file again.
+      const fresh = accessToken({ accountId: "acct_dead" });
+      backend.acceptToken(fresh);
+      await store.set({ accessToken: fresh, expiresAt: Date.now() + 24 * 3600_000, accountId: "acct_dead" });
+      clock += 10_000;
+      expect((await openai(p).responses.create({ model: "gpt-5.5", input: "hi" })).status).toBe("completed");
+      expect(accountsSeen().at(-1)).toBe("acct_dead");
+      expect(accountOf(await poolView(p), "dead").state).toBe("ready");
+
+      // `accounts disable` (the `disabled` flag in its file) leaves it out; a pin still reaches it.
+      await store.set({ ...(await store.get())!, disabled: true });
+      clock += 10_000;
+      expect((await openai(p).responses.create({ model: "gpt-5.5", input: "hi" })).status).toBe("completed");
+      expect(accountsSeen().at(-1)).toBe("acct_b");
+      expect(accountOf(await poolView(p), "dead")).toMatchObject({ state: "disabled", reason: expect.any(String) });
+      const pinned = await fetch(`${p.baseURL}/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-codex-account": "dead" },
+        body: JSON.stringify({ model: "gpt-5.5", input: "hi" }),
+      });
+      expect(pinned.status).toBe(200);
+      expect(accountsSeen().at(-1)).toBe("acct_dead");
     } finally {
       await oauth.close();
     }
