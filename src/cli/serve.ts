@@ -213,8 +213,10 @@ export async function runServe(
     : await storedAccounts(directory);
 
   let pool: AccountPool | undefined;
+  // One save at a time: each rewrites the whole file from what it read.
+  let saving = Promise.resolve();
   const save = (name: string) => {
-    if (pool) void usage.set(name, pool.usageOf(name)).catch(() => {});
+    saving = saving.then(() => (pool ? usage.set(name, pool.usageOf(name)) : undefined)).catch(() => {});
   };
   const managers: TokenManager[] = [];
   const members: PoolMember[] = accounts.map(({ name, store }) => {

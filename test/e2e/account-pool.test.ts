@@ -236,6 +236,25 @@ describe("every account at its limit", () => {
     expect(accountsSeen().length).toBe(before);
   });
 
+  it("one at its limit and the other out of rotation is exhausted too: 429 with the first's reset", async () => {
+    const p = await poolProxy(["a", "b"]);
+    const resetA = nowSeconds() + 1200;
+    backend.limitAccount("acct_a", { resetsAt: resetA });
+    backend.setAccountAnswer("acct_b", {
+      kind: "http",
+      status: 403,
+      body: JSON.stringify({ error: { type: "usage_not_included", message: "no Codex" } }),
+    });
+    const response = await fetch(`${p.baseURL}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5.5", input: "hi" }),
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe(String(resetA - Math.floor(clock / 1000)));
+    expect(((await response.json()) as { error: { resets_at: number } }).error.resets_at).toBe(resetA);
+  });
+
   it("on /v1/messages the 429 comes in the Anthropic shape, and Anthropic's SDK raises RateLimitError", async () => {
     const p = await poolProxy(["a", "b"]);
     backend.limitAccount("acct_a", { resetsAt: nowSeconds() + 1800 });
