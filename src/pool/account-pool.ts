@@ -328,11 +328,11 @@ export class AccountPool {
   /** The error when no account is left to try. */
   private nothingLeft(lastError: unknown): ProxyError {
     const now = this.now();
+    // A 5xx or a challenge on the last account: the client gets that error, not a 429.
+    if (lastError instanceof ProxyError && isBackoffError(lastError)) return lastError;
+    // The others are at their limits or out of rotation: the client waits for the earliest reset.
     const cooling = this.records.filter((record) => this.stateOf(record, now) === "cooling_down");
-    const lastWasLimit =
-      lastError instanceof ProxyError &&
-      (lastError.code === "usage_limit_reached" || lastError.type === "usage_limit_reached");
-    if (cooling.length > 0 && (lastError === undefined || lastWasLimit)) {
+    if (cooling.length > 0) {
       const earliest = Math.min(...cooling.map((record) => record.cooldownUntil!));
       return poolExhausted(this.records.length, earliest, now);
     }

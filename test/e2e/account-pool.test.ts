@@ -152,6 +152,20 @@ describe("failover on a usage limit, before the first byte", () => {
   });
 });
 
+describe("failover on the other routes", () => {
+  it("images: A's limit, B's picture", async () => {
+    const p = await poolProxy(["a", "b"]);
+    backend.limitAccount("acct_a", { resetsAt: nowSeconds() + 3600 });
+    const image = await openai(p).images.generate({ model: "gpt-image-2", prompt: "a lighthouse" });
+    expect(image.data?.[0]?.b64_json).toBeTruthy();
+    const imageAccounts = backend.requests
+      .filter((r) => r.path.includes("/images/"))
+      .map((r) => r.headers["chatgpt-account-id"]);
+    expect(imageAccounts).toEqual(["acct_a", "acct_b"]);
+    expect(p.logs.find((line) => line.includes("request") && line.includes("/v1/images"))).toMatch(/account=b/);
+  });
+});
+
 describe("sticky conversations and resets", () => {
   it("the conversation stays on B; new ones avoid A until its reset, then may use A again", async () => {
     const p = await poolProxy(["a", "b"]);

@@ -136,7 +136,7 @@ export interface FakeCodexBackend {
   acceptTokensFrom(issuer: TokenIssuer): void;
   rejectToken(token: string): void;
   /**
-   * Every `/responses` request of the account (its `chatgpt-account-id`) meets
+   * Every `/responses` and image request of the account (its `chatgpt-account-id`) meets
    * its plan's usage limit until `resetsAt` (epoch seconds) has passed or
    * `liftLimit` is called: an HTTP 429 `usage_limit_reached` (docs/protocol.md §7.2),
    * or with `inStream` a 200 stream that fails with it before any output (§7.3).
@@ -772,6 +772,9 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
         if (!req.headers["chatgpt-account-id"])
           return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
+        const imageAccount = req.headers["chatgpt-account-id"] as string;
+        const imageLimit = limitOf(imageAccount);
+        if (imageLimit) return sendJson(res, 429, { error: limitBody(imageLimit) }, rateLimitHeaders(imageAccount));
         const answer = answerImages(url.pathname.slice(`${BASE_PATH}/images/`.length), body);
         const timer = setTimeout(() => sendJson(res, answer.status, answer.body), options.imageDelayMs ?? 0);
         res.once("close", () => clearTimeout(timer));
