@@ -1,6 +1,8 @@
 /**
  * `codex-proxy serve`: the local proxy. Credentials come from the
- * environment (ACCESS_TOKEN…) when set, else from the stored login.
+ * environment (ACCESS_TOKEN…, one account) when set, else from every stored
+ * account, which then form the pool: one token manager, keep-fresh timer and
+ * usage record per account.
  */
 import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
@@ -235,7 +237,8 @@ export async function runServe(
   const saved = await usage.all();
   for (const { name } of accounts) if (saved[name]) pool.restore(name, saved[name]);
 
-  const store = accounts[0]!.store;
+  // The admin API writes the default account, whichever accounts hold credentials now.
+  const store = fromEnv ? envStore : directory.defaultStore;
   const server = await startServer({ config, pool, store, logger, port, host });
   banner(stdout, config, server.url, await describeCredentials(fromEnv, accounts, directory), pool);
   const keepFresh = managers.map((auth) => keepTokensFresh(auth, logger));
