@@ -26,7 +26,7 @@ import { KvCredentialStore } from "./kv-store.js";
 export interface WorkerPoolMember {
   name: string;
   auth: AuthProvider;
-  /** The admin API's strongly consistent store of this account. */
+  /** The KV copy, which the pool reads for the account's identity (the admin API uses `storeFor`). */
   store: CredentialStore;
   /** Usage windows seen by this isolate for this account. */
   rateLimits: RateLimitTracker;
@@ -76,11 +76,11 @@ export class WorkerAccounts implements AdminAccounts {
   member(name: string): WorkerPoolMember {
     let member = this.members.get(name);
     if (!member) {
-      const stub = this.stub(name);
+      const kvCopy = new KvCredentialStore(this.kv, name);
       member = {
         name,
-        auth: new CoordinatedAuth(new KvCredentialStore(this.kv, name), stub, this.authIssuer),
-        store: new CoordinatedCredentialStore(stub),
+        auth: new CoordinatedAuth(kvCopy, this.stub(name), this.authIssuer),
+        store: kvCopy,
         rateLimits: new RateLimitTracker((snapshot) => this.windowsSeen(name, snapshot)),
       };
       this.members.set(name, member);

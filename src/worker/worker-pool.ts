@@ -1,0 +1,107 @@
+/**
+ * The account pool on the Worker. Each isolate runs its own `AccountPool`
+ * over the accounts of the registry (its KV copy, read again every few
+ * seconds; a changed list builds a new pool). The accounts' Durable Objects
+ * stay the owners of every cooldown: one this isolate meets is reported to
+ * the account's object (which keeps the later reset and copies it to KV),
+ * and cooldowns other isolates met are read back from KV, so every isolate
+ * skips an account at its limit.
+ */
+import type { Logger } from "../core/logging.js";
+import { AccountPool } from "../pool/account-pool.js";
+import type { PersistedAccountUsage, StrategyName } from "../pool/types.js";
+import type { WorkerAccounts } from "./worker-accounts.js";
+
+/** How stale this isolate's view of the registry may be (beyond KV's own lag). */
+const REGISTRY_TTL_MS = 10_000;
+/** How often the other isolates' cooldowns are read back from KV. */
+const COOLDOWNS_TTL_MS = 5_000;
+
+export interface WorkerPoolsOptions {
+  strategy?: StrategyName;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class WorkerPools {
+  private pool: AccountPool | undefined;
+  private names = "";
+  private registryReadAt = Number.NEGATIVE_INFINITY;
+  private cooldownsReadAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly accounts: WorkerAccounts,
+    private readonly options: WorkerPoolsOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The pool for this request: the registry's enabled accounts, with the cooldowns every isolate has met. */
+  async current(): Promise<AccountPool> {
+    const now = this.now();
+    if (!this.pool || now - this.registryReadAt >= REGISTRY_TTL_MS) {
+      this.registryReadAt = now;
+      const members = await this.accounts.poolMembers();
+      const names = members.map((member) => member.name).join("\n");
+      if (!this.pool || names !== this.names) {
+        // The members (their tokens and usage windows) are the isolate's own and outlive the rebuild.
+        this.pool = new AccountPool({
+          members,
+          strategy: this.options.strategy,
+          now: this.now,
+          logger: this.options.logger,
+          onChange: (name, usage) => this.cooldownMet(name, usage),
+        });
+        this.names = names;
+        this.cooldownsReadAt = Number.NEGATIVE_INFINITY;
+      }
+    }
+    const pool = this.pool;
+    // One account is always tried, as before pools: no cooldown to read.
+    if (pool.members.length > 1 && now - this.cooldownsReadAt >= COOLDOWNS_TTL_MS) {
+      this.cooldownsReadAt = now;
+      await this.adoptCooldowns(pool, now);
+    }
+    return pool;
+  }
+
+  /** Takes the cooldowns other isolates reported, where they end later than what this isolate knows. */
+  private async adoptCooldowns(pool: AccountPool, now: number): Promise<void> {
+    await Promise.all(
+      pool.members.map(async ({ name }) => {
+        try {
+          const usage = await this.accounts.usageFromKv(name);
+          const known = pool.usageOf(name).cooldownUntil ?? now;
+          if (
+            usage.cooldownState === "cooling_down" &&
+            usage.cooldownUntil !== undefined &&
+            usage.cooldownUntil > known
+          )
+            pool.restore(name, { cooldownUntil: usage.cooldownUntil, cooldownReason: usage.cooldownReason });
+        } catch (error) {
+          // KV unreadable for a moment: this isolate's own view serves until the next read.
+          this.options.logger.warn("could not read an account's cooldown", { account: name, error: String(error) });
+        }
+      }),
+    );
+  }
+
+  private cooldownMet(name: string, usage: PersistedAccountUsage): void {
+    if (usage.cooldownUntil === undefined) return;
+    this.accounts.reportInBackground(
+      name,
+      {
+        state: "cooling_down",
+        until: usage.cooldownUntil,
+        reason: usage.cooldownReason,
+        rateLimits: usage.rateLimits,
+      },
+      (error) =>
+        this.options.logger.warn("could not record a cooldown in the account's Durable Object", {
+          account: name,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  }
+}
