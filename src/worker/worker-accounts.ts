@@ -60,6 +60,9 @@ export class WorkerAccounts implements AdminAccounts {
   /** Kept for the isolate's life, so each account's usage windows and auth outlive one request. */
   private readonly members = new Map<string, WorkerPoolMember>();
   private readonly windowsReportedAt = new Map<string, number>();
+  /** The registry as the default account's object last answered an admin push here. */
+  private registrySeen: RegistryEntry[] | undefined;
+  private additions = 0;
   /** Reports still on their way to the objects: the Worker keeps running until they land (`waitUntil`). */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -89,11 +92,21 @@ export class WorkerAccounts implements AdminAccounts {
   }
 
   /**
-   * The registry as this location's KV sees it (may lag a new push by up to a minute).
-   * A Worker from before pools has none: its one account is the default one.
+   * The registry as this location's KV sees it (may lag a new push by up to a minute), or as the
+   * default account's object last answered this isolate when that names accounts KV does not show
+   * yet (accounts are never removed, so the longer list is the newer). A Worker from before pools
+   * has none: its one account is the default one.
    */
   async registryFromKv(): Promise<RegistryEntry[]> {
-    return parseRegistry(await this.kv.get(REGISTRY_KEY, "text")) ?? [{ name: DEFAULT_ACCOUNT }];
+    const fromKv = parseRegistry(await this.kv.get(REGISTRY_KEY, "text")) ?? [{ name: DEFAULT_ACCOUNT }];
+    const seen = this.registrySeen;
+    if (seen && seen.some((entry) => !fromKv.some((known) => known.name === entry.name))) return seen;
+    return fromKv;
+  }
+
+  /** Grows each time this isolate adds an account, so its pool takes the new one at once. */
+  get registryVersion(): number {
+    return this.additions;
   }
 
   /** The enabled accounts, default first: what the pool chooses from. */
@@ -140,7 +153,13 @@ export class WorkerAccounts implements AdminAccounts {
   }
 
   async added(name: string): Promise<void> {
-    await callCoordinator(this.stub(DEFAULT_ACCOUNT), "/registry", json("POST", { name }));
+    const { accounts } = await callCoordinator<{ accounts: RegistryEntry[] }>(
+      this.stub(DEFAULT_ACCOUNT),
+      "/registry",
+      json("POST", { name }),
+    );
+    this.registrySeen = accounts;
+    this.additions++;
   }
 
   async registry(): Promise<RegistryEntry[]> {

@@ -27,6 +27,8 @@ export class WorkerPools {
   private pool: AccountPool | undefined;
   private names = "";
   private registryReadAt = Number.NEGATIVE_INFINITY;
+  /** The accounts' registry version this pool was built from: an account added here is taken at once. */
+  private registryVersion = 0;
   private cooldownsReadAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
 
@@ -40,8 +42,10 @@ export class WorkerPools {
   /** The pool for this request: the registry's enabled accounts, with the cooldowns every isolate has met. */
   async current(): Promise<AccountPool> {
     const now = this.now();
-    if (!this.pool || now - this.registryReadAt >= REGISTRY_TTL_MS) {
+    const version = this.accounts.registryVersion;
+    if (!this.pool || now - this.registryReadAt >= REGISTRY_TTL_MS || version !== this.registryVersion) {
       this.registryReadAt = now;
+      this.registryVersion = version;
       const members = await this.accounts.poolMembers();
       const names = members.map((member) => member.name).join("\n");
       if (!this.pool || names !== this.names) {

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredCredentials } from "../../src/credentials/types.js";
 import { callCoordinator, json } from "../../src/worker/coordinator-client.js";
 import { accountStub, WorkerAccounts } from "../../src/worker/worker-accounts.js";
+import { WorkerPools } from "../../src/worker/worker-pool.js";
+import { ProxyError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logging.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { MemoryKv, MemoryNamespace } from "../helpers/worker-memory.js";
 
@@ -125,5 +128,37 @@ describe("Worker accounts", () => {
     expect(registry).toEqual({ accounts: [{ name: "default" }, { name: "work", disabled: true }] });
     expect((await isolate().poolMembers()).map((member) => member.name)).toEqual(["default"]);
     expect((await accounts.summaries())[1]).toMatchObject({ name: "work", state: "disabled" });
+  });
+
+  it("shares a cooldown one isolate meets with the other isolates, through the account's object and its KV copy", async () => {
+    const { isolate } = deployment();
+    const admin = isolate();
+    await pushTo(admin, "default", expiring(5 * 3600_000));
+    await pushTo(admin, "work", expiring(5 * 3600_000));
+    const [first, second] = [isolate(), isolate()];
+    const firstPools = new WorkerPools(first, { strategy: "fill-first", logger: silentLogger });
+    let clock = Date.now();
+    const secondPools = new WorkerPools(second, { strategy: "fill-first", logger: silentLogger, now: () => clock });
+    const resetsAt = Math.floor(Date.now() / 1000) + 3600;
+    const limited = new ProxyError(429, "usage limit", {
+      type: "usage_limit_reached",
+      code: "usage_limit_reached",
+      extra: { resets_at: resetsAt },
+    });
+    // The second isolate has read everything once before the limit is met.
+    expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("default");
+
+    const served = await (await firstPools.current()).run({}, async (member) => {
+      if (member.name === "default") throw limited;
+      return member.name;
+    });
+    expect(served).toBe("work");
+    await first.settled();
+    expect((await admin.summaries())[0]).toMatchObject({ state: "cooling_down", cooldownUntil: resetsAt * 1000 });
+
+    // Until it reads KV again the second isolate still tries the default account; then it skips it too.
+    expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("default");
+    clock += 6_000;
+    expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("work");
   });
 });
