@@ -100,7 +100,7 @@ export class WorkerAccounts implements AdminAccounts {
   async registryFromKv(): Promise<RegistryEntry[]> {
     const fromKv = parseRegistry(await this.kv.get(REGISTRY_KEY, "text")) ?? [{ name: DEFAULT_ACCOUNT }];
     const seen = this.registrySeen;
-    if (seen && seen.some((entry) => !fromKv.some((known) => known.name === entry.name))) return seen;
+    if (seen?.some((entry) => !fromKv.some((known) => known.name === entry.name))) return seen;
     return fromKv;
   }
 
