@@ -70,10 +70,13 @@ export class WorkerPools {
     return pool;
   }
 
-  /** Takes the cooldowns other isolates reported, where they end later than what this isolate knows. */
+  /**
+   * Takes the cooldowns other isolates reported, where they end later than what this isolate knows,
+   * and the last usage windows of accounts this isolate has not used yet.
+   */
   private async adoptCooldowns(pool: AccountPool, now: number): Promise<void> {
     await Promise.all(
-      pool.members.map(async ({ name }) => {
+      pool.members.map(async ({ name, rateLimits }) => {
         try {
           const usage = await this.accounts.usageFromKv(name);
           const known = pool.usageOf(name).cooldownUntil ?? now;
@@ -83,6 +86,7 @@ export class WorkerPools {
             usage.cooldownUntil > known
           )
             pool.restore(name, { cooldownUntil: usage.cooldownUntil, cooldownReason: usage.cooldownReason });
+          if (!rateLimits.snapshot && usage.rateLimits) pool.restore(name, { rateLimits: usage.rateLimits });
         } catch (error) {
           // KV unreadable for a moment: this isolate's own view serves until the next read.
           this.options.logger.warn("could not read an account's cooldown", { account: name, error: String(error) });

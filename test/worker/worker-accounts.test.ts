@@ -153,12 +153,21 @@ describe("Worker accounts", () => {
       return member.name;
     });
     expect(served).toBe("work");
+    // The usage windows the first isolate saw for "work" go to its object too.
+    first
+      .member("work")
+      .rateLimits.observe(
+        new Headers({ "x-codex-primary-used-percent": "40", "x-codex-primary-window-minutes": "300" }),
+        Date.now(),
+      );
     await first.settled();
     expect((await admin.summaries())[0]).toMatchObject({ state: "cooling_down", cooldownUntil: resetsAt * 1000 });
 
     // Until it reads KV again the second isolate still tries the default account; then it skips it too.
     expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("default");
+    expect(second.member("work").rateLimits.snapshot).toBeUndefined();
     clock += 6_000;
     expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("work");
+    expect(second.member("work").rateLimits.snapshot?.windows).toEqual([{ usedPercent: 40, windowMinutes: 300 }]);
   });
 });
