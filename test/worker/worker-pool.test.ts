@@ -13,6 +13,8 @@ import { runCliInProcess, tempHome } from "../helpers/cli.js";
 import { readLocalKv, startLocalWorker, writeLocalKv, type LocalWorker } from "../helpers/worker.js";
 
 const ADMIN = "worker-pool-admin-key-0123456789";
+/** Tests that read KV through the wrangler CLI (a process per read): a hang-catcher for a loaded machine, not a timing assertion. */
+const READS_KV_TIMEOUT_MS = 120_000;
 let backend: FakeCodexBackend;
 let oauth: FakeOAuthServer;
 let worker: LocalWorker;
@@ -53,84 +55,91 @@ const SEED_FIELDS = [
 async function pushAccount(account: string | undefined, expiresInMs = 5 * 3600_000) {
   const tokens = oauth.issueTokens();
   const query = account === undefined ? "" : `?account=${encodeURIComponent(account)}`;
+  const expiresAt = Date.now() + expiresInMs;
   const res = await fetch(`${worker.url}/admin/credentials${query}`, {
     method: "POST",
     headers: adminHeaders,
-    body: JSON.stringify({
-      accessToken: tokens.access_token,
-      refreshToken: tokens.refresh_token,
-      expiresAt: Date.now() + expiresInMs,
-    }),
+    body: JSON.stringify({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt }),
   });
-  return { res, tokens };
+  return { res, tokens, expiresAt };
 }
 
 describe("accounts on the Worker", () => {
-  it("keeps the login of a Worker from before pools: it serves, refreshes once, and is listed as the default account", async () => {
-    const before = { refreshes: oauth.refreshCount, reused: oauth.reusedCount };
-    const client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: ADMIN, maxRetries: 0 });
-    const answers = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "old" }] }),
-      ),
-    );
-    expect(answers.map((a) => a.choices[0]!.message.content)).toEqual(Array(5).fill("Echo: old"));
-    expect(oauth.refreshCount - before.refreshes).toBe(1);
-    expect(oauth.reusedCount - before.reused).toBe(0);
-    const rotated = JSON.parse(await readLocalKv(worker, "codex_proxy_credentials"));
-    expect(rotated.accessToken).not.toBe(old.accessToken);
+  it(
+    "keeps the login of a Worker from before pools: it serves, refreshes once, and is listed as the default account",
+    async () => {
+      const before = { refreshes: oauth.refreshCount, reused: oauth.reusedCount };
+      const client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: ADMIN, maxRetries: 0 });
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "old" }] }),
+        ),
+      );
+      expect(answers.map((a) => a.choices[0]!.message.content)).toEqual(Array(5).fill("Echo: old"));
+      expect(oauth.refreshCount - before.refreshes).toBe(1);
+      expect(oauth.reusedCount - before.reused).toBe(0);
+      const rotated = JSON.parse(await readLocalKv(worker, "codex_proxy_credentials"));
+      expect(rotated.accessToken).not.toBe(old.accessToken);
 
-    // The usage windows the backend sent reach the account's object after the answers (waitUntil).
-    await expect
-      .poll(async () => (await getStatus()).accounts?.[0]?.rateLimits?.windows?.length, { timeout: 15_000 })
-      .toBe(2);
-    const status = await getStatus();
-    expect(Object.keys(status).slice(0, 7)).toEqual(SEED_FIELDS);
-    expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", isExpired: false });
-    expect(status.accounts).toEqual([
-      {
-        name: "default",
-        email: "old@example.com",
-        plan: "plus",
-        expiresAt: rotated.expiresAt,
-        state: "ready",
-        rateLimits: expect.anything(),
-      },
-    ]);
-    expect(status.accounts[0].rateLimits.windows.map((w: { windowMinutes: number }) => w.windowMinutes)).toEqual([
-      300, 10080,
-    ]);
-  });
+      // The usage windows the backend sent reach the account's object after the answers (waitUntil).
+      await expect
+        .poll(async () => (await getStatus()).accounts?.[0]?.rateLimits?.windows?.length, { timeout: 15_000 })
+        .toBe(2);
+      const status = await getStatus();
+      expect(Object.keys(status).slice(0, 7)).toEqual(SEED_FIELDS);
+      expect(status).toMatchObject({ type: "oauth", hasCredentials: true, userID: "user-fake-1", isExpired: false });
+      expect(status.accounts).toEqual([
+        {
+          name: "default",
+          email: "old@example.com",
+          plan: "plus",
+          expiresAt: rotated.expiresAt,
+          state: "ready",
+          rateLimits: expect.anything(),
+        },
+      ]);
+      expect(status.accounts[0].rateLimits.windows.map((w: { windowMinutes: number }) => w.windowMinutes)).toEqual([
+        300, 10080,
+      ]);
+    },
+    READS_KV_TIMEOUT_MS,
+  );
 
-  it("adds a named account with ?account=, keeps the default's status fields as they were, and lists both", async () => {
-    const defaultBefore = await getStatus();
-    const { res, tokens } = await pushAccount("work");
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "success", message: "Credentials updated successfully" });
+  it(
+    "adds a named account with ?account=, keeps the default's status fields as they were, and lists both",
+    async () => {
+      const defaultBefore = await getStatus();
+      const work = await pushAccount("work");
+      const { res, tokens } = work;
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "success", message: "Credentials updated successfully" });
 
-    const status = await getStatus();
-    const { accounts, ...seed } = status;
-    const { accounts: _before, ...seedBefore } = defaultBefore;
-    expect(seed).toEqual(seedBefore);
-    expect(Object.keys(status).slice(0, 7)).toEqual(SEED_FIELDS);
-    expect(accounts.map((a: { name: string; state: string }) => [a.name, a.state])).toEqual([
-      ["default", "ready"],
-      ["work", "ready"],
-    ]);
-    // Each account has its own KV copy; the registry's copy lists both for the isolates.
-    expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken).toBe(tokens.access_token);
-    expect(JSON.parse(await readLocalKv(worker, "codex_proxy_accounts"))).toEqual({
-      accounts: [{ name: "default" }, { name: "work" }],
-    });
+      const status = await getStatus();
+      const { accounts, ...seed } = status;
+      const { accounts: _before, ...seedBefore } = defaultBefore;
+      expect(seed).toEqual(seedBefore);
+      expect(Object.keys(status).slice(0, 7)).toEqual(SEED_FIELDS);
+      expect(accounts.map((a: { name: string; state: string }) => [a.name, a.state])).toEqual([
+        ["default", "ready"],
+        ["work", "ready"],
+      ]);
+      // Each account has its own KV copy; the registry's copy lists both for the isolates.
+      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken).toBe(
+        tokens.access_token,
+      );
+      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_accounts"))).toEqual({
+        accounts: [{ name: "default" }, { name: "work" }],
+      });
 
-    // A push without ?account= still replaces the default account, and only it.
-    const again = await pushAccount(undefined);
-    expect(again.res.status).toBe(200);
-    expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials")).accessToken).toBe(
-      again.tokens.access_token,
-    );
-    expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken).toBe(tokens.access_token);
-  });
+      // A push without ?account= still replaces the default account, and only it.
+      const again = await pushAccount(undefined, 3 * 3600_000);
+      expect(again.res.status).toBe(200);
+      const after = await getStatus();
+      expect(after.expiresAt).toBe(again.expiresAt);
+      expect(after.accounts.map((a: { expiresAt: number }) => a.expiresAt)).toEqual([again.expiresAt, work.expiresAt]);
+    },
+    READS_KV_TIMEOUT_MS,
+  );
 
   it("refuses an invalid account name with a 400 in the admin error shape, storing nothing", async () => {
     for (const name of ["", "../etc", "a b", "-dash", "x".repeat(65)]) {
