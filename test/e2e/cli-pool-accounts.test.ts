@@ -518,3 +518,22 @@ describe("push-credentials --name", () => {
     }
   });
 });
+
+describe("accounts remove in a terminal", () => {
+  it("asks first, removes nothing on no, and removes on yes", async () => {
+    const home = tempHome();
+    const { refresh } = await loginAs(home, "work", "acct_tty");
+    const env = { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer };
+    const declined = startCli(["accounts", "remove", "work"], env, { terminal: true });
+    await declined.waitFor(/Remove account "work"/);
+    declined.child.stdin.write("n\r");
+    expect(await declined.exited, JSON.stringify(declined.output().slice(-400))).toBe(1);
+    expect(stored(home, "work").refreshToken).toBe(refresh);
+
+    const accepted = startCli(["accounts", "remove", "work"], env, { terminal: true });
+    await accepted.waitFor(/Remove account "work"/);
+    accepted.child.stdin.write("y\r");
+    expect(await accepted.exited, JSON.stringify(accepted.output().slice(-400))).toBe(0);
+    expect(existsSync(accountFile(home, "work"))).toBe(false);
+  });
+});
