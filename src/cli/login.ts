@@ -278,10 +278,12 @@ async function refuseDuplicate(
   if (!credentials.accountId) return;
   for (const other of directory.names()) {
     if (other === name) continue;
-    const stored = await directory
-      .open(other)
-      .get()
-      .catch(() => undefined);
+    let stored: StoredCredentials | undefined;
+    try {
+      stored = await directory.open(other).get();
+    } catch {
+      continue; // an unreadable file holds no account to compare with
+    }
     if (stored?.accountId === credentials.accountId)
       throw new UsageError(
         `This ChatGPT account (${credentials.email ?? credentials.accountId}) is already stored as "${other}": the pool is for different accounts. ` +

@@ -286,6 +286,8 @@ describe("accounts", () => {
 
   it("prints a table with usage, cooldowns, and why each account that is not ready is out", async () => {
     const { home, secrets } = await poolHome();
+    // An unreadable account does not stop another login.
+    await loginAs(home, "extra", "acct_extra");
     const result = await runCliInProcess(["accounts"], { CODEX_PROXY_HOME: home });
     expect(result.code, result.stderr).toBe(0);
     expectNoSecrets(result.stdout, ...secrets);
@@ -297,6 +299,7 @@ describe("accounts", () => {
     expect(lines.find((l) => l.startsWith("cool "))).toMatch(/5h 100%, week 60%.*cooling down until/);
     expect(lines.find((l) => l.startsWith("off "))).toMatch(/disabled/);
     expect(lines.find((l) => l.startsWith("broken "))).toMatch(/unreadable/);
+    expect(lines.find((l) => l.startsWith("extra "))).toMatch(/acct_extra@example\.com.*ready/);
     expect(result.stdout).toMatch(/^cool: usage limit reached \(until .*, in (\d+ minutes|1 hour)\)$/m);
     expect(result.stdout).toMatch(/^broken: cannot read .*broken\.json \(it is not valid JSON\)/m);
   });
