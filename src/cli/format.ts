@@ -116,7 +116,7 @@ export function usageBars(rateLimits: RateLimitSnapshot | undefined, now: number
   const width = Math.max(...labels.map((label) => label.length));
   const lines = [`${prefix}Usage (as last seen ${inWords(rateLimits.observedAt - now)}):`];
   windows.forEach((window, i) => {
-    const percent = `${Math.round(window.usedPercent)}%`;
+    const percent = `${Math.round(window.usedPercent * 10) / 10}%`;
     const reset = window.resetsAt
       ? ` · ${window.resetsAt * 1000 > now ? "resets" : "reset"} ${inWords(window.resetsAt * 1000 - now)}`
       : "";
