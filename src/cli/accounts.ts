@@ -12,7 +12,7 @@ import { loadConfig, type EnvRecord } from "../core/config.js";
 import { checkAccountName, DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { type StoredCredentials, underCredentialLock } from "../credentials/types.js";
 import type { NodeAccountDirectory } from "../node/account-directory.js";
-import { CredentialFileError } from "../node/conf-store.js";
+import { type ConfCredentialStore, CredentialFileError } from "../node/conf-store.js";
 import type { AccountSummary } from "../pool/types.js";
 import { type AccountReading, readAccounts } from "./account-summaries.js";
 import { openAccountDirectory, openPoolUsage } from "./credential-store.js";
@@ -35,6 +35,19 @@ function unknownAccount(directory: NodeAccountDirectory, name: string): AccountE
   return new AccountError(
     `No account named "${name}"${known.length ? ` (accounts: ${known.join(", ")})` : " (no accounts yet: run `codex-proxy login`)"}.`,
   );
+}
+
+/** The store of an existing account; a file that cannot be read is an error that says how to get rid of it. */
+export function openReadable(directory: NodeAccountDirectory, name: string): ConfCredentialStore {
+  try {
+    return directory.open(name);
+  } catch (error) {
+    if (!(error instanceof CredentialFileError)) throw error;
+    const removal = name === DEFAULT_ACCOUNT ? "codex-proxy logout" : `codex-proxy accounts remove ${name}`;
+    throw new AccountError(
+      `The file of account "${name}" (${directory.pathOf(name)}) cannot be read; it was left untouched. Fix it, or remove it with \`${removal}\`.`,
+    );
+  }
 }
 
 function usageColumn(summary: AccountSummary, now: number): string {
@@ -197,8 +210,8 @@ export async function runAccountsRename(
         `An account named "${newName}" already exists (${directory.pathOf(newName)}); remove or rename it first.`,
       );
     if (existsSync(directory.pathOf(newName))) throw exists();
-    const source = directory.open(oldName);
-    const target = directory.open(newName);
+    const source = openReadable(directory, oldName);
+    const target = openReadable(directory, newName);
     const [first, second] = oldName < newName ? [source, target] : [target, source];
     await underCredentialLock(first, () =>
       underCredentialLock(second, async () => {
@@ -232,7 +245,7 @@ export async function runAccountsSetDisabled(
   return reporting(io, async () => {
     const directory = openAccountDirectory(env);
     if (!existsSync(directory.pathOf(checked))) throw unknownAccount(directory, checked);
-    const store = directory.open(checked);
+    const store = openReadable(directory, checked);
     const changed = await underCredentialLock(store, async () => {
       const credentials = await store.get();
       if (!credentials) throw unknownAccount(directory, checked);

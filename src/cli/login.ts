@@ -18,6 +18,7 @@ import { formatDuration, parseEpochMs } from "../core/time.js";
 import { checkAccountName, DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import type { NodeAccountDirectory } from "../node/account-directory.js";
+import { openReadable } from "./accounts.js";
 import { openAccountDirectory, openPoolUsage } from "./credential-store.js";
 import { inWords } from "./format.js";
 import { type CliIO, resolveIO } from "./io.js";
@@ -299,7 +300,7 @@ export async function runLogin(options: LoginOptions, env: EnvRecord = process.e
   checkLoginFlags(options);
   parseTimeoutSeconds(options.timeout);
   const directory = openAccountDirectory(env);
-  const store = directory.open(name);
+  const store = name === DEFAULT_ACCOUNT ? directory.open(name) : openReadable(directory, name);
   const vet = (credentials: StoredCredentials) => refuseDuplicate(directory, name, credentials);
   const credentials = await obtainLogin(options, env, { ...io, vet });
   await vet(credentials);

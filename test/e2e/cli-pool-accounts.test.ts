@@ -340,6 +340,22 @@ describe("accounts", () => {
     expect(stored(home, "personal").refreshToken).toBe(first.refresh);
   });
 
+  it("an unreadable account file is left untouched by rename, disable and login, each naming the way out", async () => {
+    const { home } = await poolHome();
+    const before = storedRaw(home, "broken");
+    for (const args of [
+      ["accounts", "rename", "broken", "fixed"],
+      ["accounts", "disable", "broken"],
+      ["login", "--name", "broken", "--access-token", tokenFor("acct_z", "z@example.com"), "--refresh-token", "rt_z"],
+    ]) {
+      const result = await runCliInProcess(args, { CODEX_PROXY_HOME: home });
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toMatch(/broken\.json\) cannot be read; it was left untouched.*accounts remove broken/);
+      expect(storedRaw(home, "broken")).toBe(before);
+    }
+    expect(existsSync(accountFile(home, "fixed"))).toBe(false);
+  });
+
   it("disable and enable flip only `disabled`, keeping every token", async () => {
     const home = tempHome();
     await loginAs(home, "work", "acct_toggle");
