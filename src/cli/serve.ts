@@ -1,18 +1,22 @@
 /**
  * `codex-proxy serve`: the local proxy. Credentials come from the
- * environment (ACCESS_TOKEN…) when set, else from the stored login.
+ * environment (ACCESS_TOKEN…, one account) when set, else from every stored
+ * account, which then form the pool: one token manager, keep-fresh timer and
+ * usage record per account.
  */
 import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import type { CredentialStore } from "../credentials/types.js";
-import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
+import { RateLimitTracker } from "../codex/rate-limits.js";
+import { NodeAccountDirectory } from "../node/account-directory.js";
+import { AccountPool, type PoolMember } from "../pool/account-pool.js";
 import { stdioLogWriter } from "../node/log-writer.js";
 import { startServer, validBindHost, type RunningServer } from "../node/server.js";
 import { createLogger, type Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
-import { openCredentialStore, openUsageStore } from "./credential-store.js";
+import { openUsageStore } from "./credential-store.js";
 import { type CliIO, resolveIO } from "./io.js";
 
 export interface ServeOptions {
@@ -42,7 +46,14 @@ function parsePort(value: string | number): number {
   return port;
 }
 
-function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, credentialSource: string): void {
+function banner(
+  out: NodeJS.WritableStream,
+  config: ProxyConfig,
+  url: string,
+  credentialSource: string,
+  pool: AccountPool,
+): void {
+  const names = pool.members.map((member) => member.name);
   const keyHeader = config.proxyApiKey ? ` \\\n  -H "Authorization: Bearer $PROXY_API_KEY"` : "";
   if (config.production) {
     // The banner is printed at any log level, as one JSON object like every other line.
@@ -53,6 +64,7 @@ function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, cr
       url,
       version: VERSION,
       credentials: credentialSource,
+      ...(names.length > 1 ? { accounts: names.join(","), strategy: pool.strategy.name } : {}),
       auth: config.proxyApiKey ? "api-key" : "none",
     };
     out.write(`${JSON.stringify(line)}\n`);
@@ -61,6 +73,11 @@ function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, cr
   const lines = [
     `codex-proxy ${VERSION} listening on ${url}`,
     `credentials: ${credentialSource}${config.proxyApiKey ? "; clients must send PROXY_API_KEY" : ""}`,
+    ...(names.length > 1
+      ? [
+          `accounts: ${names.join(", ")} (strategy ${pool.strategy.name}; pin one with the header X-Codex-Account: NAME)`,
+        ]
+      : []),
     "",
     "Try it:",
     `  curl ${url}/v1/chat/completions \\`,
@@ -76,17 +93,60 @@ function banner(out: NodeJS.WritableStream, config: ProxyConfig, url: string, cr
 }
 
 /** Saves the usage windows for `status` without a disk write per request. */
-function persistAtMostEvery(
-  intervalMs: number,
-  now: () => number,
-  save: (snapshot: RateLimitSnapshot) => Promise<void>,
-) {
+function persistAtMostEvery(intervalMs: number, now: () => number, save: () => void) {
   let lastSaved = 0;
-  return (snapshot: RateLimitSnapshot) => {
+  return () => {
     if (now() - lastSaved < intervalMs) return;
     lastSaved = now();
-    void save(snapshot).catch(() => {});
+    save();
   };
+}
+
+/** Every stored account (disabled ones too: the pool shows them and leaves them out); `default` when none. */
+async function storedAccounts(
+  directory: NodeAccountDirectory,
+): Promise<Array<{ name: string; store: CredentialStore }>> {
+  const listed: Array<{ name: string; store: CredentialStore }> = [];
+  for (const name of directory.names()) {
+    const store = directory.open(name);
+    // An unreadable file is still an account: the pool says why it cannot serve.
+    const present = await store.get().then(
+      (credentials) => credentials !== undefined,
+      () => true,
+    );
+    if (present) listed.push({ name, store });
+  }
+  return listed.length > 0 ? listed : [{ name: DEFAULT_ACCOUNT, store: directory.defaultStore }];
+}
+
+function reloginHint(name: string): string {
+  return name === DEFAULT_ACCOUNT
+    ? "Run `codex-proxy login` to sign in again."
+    : `Run \`codex-proxy login --name ${name}\` to sign in again.`;
+}
+
+/** The token manager's lines name the account they are about. */
+function accountLogger(logger: Logger, account: string): Logger {
+  type Fields = Parameters<Logger["info"]>[1];
+  const withAccount = (fields: Fields): Fields => ({ account, ...fields });
+  return {
+    debug: (message, fields) => logger.debug(message, withAccount(fields)),
+    info: (message, fields) => logger.info(message, withAccount(fields)),
+    warn: (message, fields) => logger.warn(message, withAccount(fields)),
+    error: (message, fields) => logger.error(message, withAccount(fields)),
+  };
+}
+
+async function describeCredentials(
+  fromEnv: boolean,
+  accounts: Array<{ name: string; store: CredentialStore }>,
+  directory: NodeAccountDirectory,
+): Promise<string> {
+  if (fromEnv) return "ACCESS_TOKEN from the environment";
+  if (accounts.length > 1) return `${accounts.length} accounts (${directory.directory})`;
+  return (await accounts[0]!.store.get().catch(() => undefined))
+    ? `stored login (${directory.pathOf(accounts[0]!.name)})`
+    : "none yet: run `codex-proxy login`, requests answer 401 until then";
 }
 
 /**
@@ -146,41 +206,53 @@ export async function runServe(
   const envStore = new EnvCredentialStore({ ...env, REFRESH_TOKEN: undefined }, now());
   const fromEnv = (await envStore.get()) !== undefined;
   if (fromEnv && env.REFRESH_TOKEN?.trim()) logger.warn(ENV_REFRESH_TOKEN_IGNORED);
-  const fileStore = openCredentialStore(env);
-  const store: CredentialStore = fromEnv ? envStore : fileStore;
-  const auth = new TokenManager({
-    store,
-    issuer: config.authIssuer,
-    fetch: globalThis.fetch.bind(globalThis),
-    now,
-    logger,
-    reloginHint: fromEnv ? ENV_TOKEN_HINT : undefined,
-  });
-  // Usage goes to usage.json: saving it never rewrites the credential file.
-  const usage = openUsageStore(fileStore);
-  const rateLimits = new RateLimitTracker(
-    persistAtMostEvery(10_000, now, (snapshot) => usage.set(DEFAULT_ACCOUNT, { rateLimits: snapshot })),
-  );
+  const directory = new NodeAccountDirectory(env.CODEX_PROXY_HOME?.trim() || undefined);
+  // Usage goes to usage.json: saving it never rewrites a credential file.
+  const usage = openUsageStore(directory.defaultStore);
+  // ACCESS_TOKEN in the environment is one account, as before pools; else every stored account.
+  const accounts: Array<{ name: string; store: CredentialStore }> = fromEnv
+    ? [{ name: DEFAULT_ACCOUNT, store: envStore }]
+    : await storedAccounts(directory);
 
-  const server = await startServer({ config, auth, store, logger, port, host, rateLimits });
-  const source = fromEnv
-    ? "ACCESS_TOKEN from the environment"
-    : (await fileStore.get().catch(() => undefined))
-      ? `stored login (${fileStore.path})`
-      : "none yet: run `codex-proxy login`, requests answer 401 until then";
-  banner(stdout, config, server.url, source);
-  const keepFresh = keepTokensFresh(auth, logger);
+  let pool: AccountPool | undefined;
+  // One save at a time: each rewrites the whole file from what it read.
+  let saving = Promise.resolve();
+  const save = (name: string) => {
+    saving = saving.then(() => (pool ? usage.set(name, pool.usageOf(name)) : undefined)).catch(() => {});
+  };
+  const managers: TokenManager[] = [];
+  const members: PoolMember[] = accounts.map(({ name, store }) => {
+    const auth = new TokenManager({
+      store,
+      issuer: config.authIssuer,
+      fetch: globalThis.fetch.bind(globalThis),
+      now,
+      logger: accounts.length > 1 ? accountLogger(logger, name) : logger,
+      reloginHint: fromEnv ? ENV_TOKEN_HINT : reloginHint(name),
+    });
+    managers.push(auth);
+    return { name, auth, store, rateLimits: new RateLimitTracker(persistAtMostEvery(10_000, now, () => save(name))) };
+  });
+  pool = new AccountPool({ members, strategy: config.poolStrategy, now, logger, onChange: save });
+  const saved = await usage.all();
+  for (const { name } of accounts) if (saved[name]) pool.restore(name, saved[name]);
+
+  // The admin API writes the default account, whichever accounts hold credentials now.
+  const store = fromEnv ? envStore : directory.defaultStore;
+  const server = await startServer({ config, pool, store, logger, port, host });
+  banner(stdout, config, server.url, await describeCredentials(fromEnv, accounts, directory), pool);
+  const keepFresh = managers.map((auth) => keepTokensFresh(auth, logger));
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
-    clearInterval(keepFresh);
+    for (const timer of keepFresh) clearInterval(timer);
     // A refresh in flight (for a request or the background check) finishes and saves the rotated
     // tokens within the grace period: exiting in the middle would lose the chain. Past the grace
     // period the process exits anyway, and the lock it holds is removed on exit.
-    const refreshSaved = auth.settle();
+    const refreshSaved = Promise.all(managers.map((auth) => auth.settle()));
     const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     void Promise.all([server.close(SHUTDOWN_GRACE_MS), Promise.race([refreshSaved, grace])]).then(() =>
       process.exit(0),

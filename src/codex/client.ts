@@ -1,7 +1,8 @@
 /**
  * The one place that talks to the Codex backend: headers, the 401 → refresh →
  * retry-once rule, bounded retries before the first byte, and error mapping.
- * Everything else gets a 200 streaming `Response` or a `ProxyError`.
+ * Everything else gets a 200 streaming `Response` or a `ProxyError`. Each
+ * call runs as one account (the pool chooses it); the rules apply per account.
  */
 import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, UpstreamAuth } from "../credentials/types.js";
@@ -15,12 +16,16 @@ import { upstreamHttpError } from "./upstream-errors.js";
 
 export interface CodexClientDeps {
   config: ProxyConfig;
-  auth: AuthProvider;
   fetch: typeof fetch;
   logger: Logger;
   now: () => number;
-  rateLimits?: RateLimitTracker;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** The account a call runs as: its tokens, and where the usage windows its answers report go. */
+export interface UpstreamAccount {
+  auth: AuthProvider;
+  rateLimits?: RateLimitTracker;
 }
 
 export interface UpstreamCallOptions {
@@ -100,10 +105,14 @@ export class CodexClient {
    * POSTs a Responses request (already normalised) and returns the upstream's
    * 200 streaming answer. `body` is serialised once and reused across retries.
    */
-  async createResponse(body: Record<string, unknown>, options: UpstreamCallOptions = {}): Promise<Response> {
+  async createResponse(
+    account: UpstreamAccount,
+    body: Record<string, unknown>,
+    options: UpstreamCallOptions = {},
+  ): Promise<Response> {
     const url = `${this.deps.config.codexBaseUrl}/responses`;
     const payload = JSON.stringify(body);
-    return this.send(url, { method: "POST", body: payload }, "text/event-stream", options);
+    return this.send(account, url, { method: "POST", body: payload }, "text/event-stream", options);
   }
 
   /**
@@ -112,13 +121,14 @@ export class CodexClient {
    * before the first byte, so they wait at least three minutes for it.
    */
   async createImages(
+    account: UpstreamAccount,
     endpoint: "generations" | "edits",
     body: Record<string, unknown>,
     options: UpstreamCallOptions = {},
   ): Promise<Response> {
     const url = `${this.deps.config.codexBaseUrl}/images/${endpoint}`;
     const timeoutMs = Math.max(this.deps.config.connectTimeoutMs, IMAGE_TIMEOUT_MS);
-    return this.send(url, { method: "POST", body: JSON.stringify(body) }, "application/json", {
+    return this.send(account, url, { method: "POST", body: JSON.stringify(body) }, "application/json", {
       ...options,
       timeoutMs,
     });
@@ -130,15 +140,21 @@ export class CodexClient {
   }
 
   /** GET `/models?client_version=…` as parsed JSON. */
-  async fetchModelCatalogue(signal?: AbortSignal): Promise<unknown> {
+  async fetchModelCatalogue(account: UpstreamAccount, signal?: AbortSignal): Promise<unknown> {
     const url = `${this.deps.config.codexBaseUrl}/models?client_version=${encodeURIComponent(this.deps.config.clientVersion)}`;
-    const response = await this.send(url, { method: "GET" }, "application/json", { signal });
+    const response = await this.send(account, url, { method: "GET" }, "application/json", { signal });
     return response.json();
   }
 
-  private async send(url: string, init: RequestInit, accept: string, options: UpstreamCallOptions): Promise<Response> {
+  private async send(
+    account: UpstreamAccount,
+    url: string,
+    init: RequestInit,
+    accept: string,
+    options: UpstreamCallOptions,
+  ): Promise<Response> {
     const sleep = this.deps.sleep ?? defaultSleep;
-    let auth = await this.deps.auth.getAuth();
+    let auth = await account.auth.getAuth();
     let refreshedAfter401 = false;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -170,14 +186,14 @@ export class CodexClient {
         );
       }
 
-      this.deps.rateLimits?.observe(response.headers, this.deps.now());
+      account.rateLimits?.observe(response.headers, this.deps.now());
       if (response.ok) return response;
 
       const text = await response.text().catch(() => "");
       if (response.status === 401 && !refreshedAfter401) {
         refreshedAfter401 = true;
         this.deps.logger.info("upstream answered 401, refreshing the access token once");
-        auth = await this.deps.auth.refreshAfterUnauthorized(auth);
+        auth = await account.auth.refreshAfterUnauthorized(auth);
         attempt--; // the retry after a refresh does not count against the transient-error budget
         continue;
       }

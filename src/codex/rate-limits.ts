@@ -118,6 +118,11 @@ export class RateLimitTracker {
     this.onUpdate?.(snapshot);
   }
 
+  /** Puts back a snapshot saved earlier (at start), without reporting it as new. */
+  restore(snapshot: RateLimitSnapshot): void {
+    if (!this.latest || this.latest.observedAt < snapshot.observedAt) this.latest = snapshot;
+  }
+
   get snapshot(): RateLimitSnapshot | undefined {
     return this.latest;
   }

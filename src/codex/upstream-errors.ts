@@ -28,11 +28,17 @@ function statusForCode(code: string | undefined, type: string | undefined, messa
   return 502;
 }
 
-/** A terminal failure event (`response.failed` or `error`) as a client error. */
-export function inStreamFailure(event: UpstreamEvent): ProxyError {
+/**
+ * A terminal failure event (`response.failed` or `error`) as a client error.
+ * A usage limit reported in the stream gets the same answer, reset time
+ * included, as the HTTP 429 (docs/protocol.md §7.2, §7.3).
+ */
+export function inStreamFailure(event: UpstreamEvent, nowMs: number = Date.now()): ProxyError {
   const nested = event.type === "response.failed" ? asRecord(event.response?.error) : asRecord(event.error);
   const code = str(nested?.code) ?? str(event.code);
   const type = str(nested?.type) ?? str(event.error_type) ?? str(event.type === "error" ? undefined : undefined);
+  if (code === "usage_limit_reached" || type === "usage_limit_reached")
+    return usageLimitError({ error: { ...event, ...nested } }, nowMs);
   const upstreamMessage =
     str(nested?.message) ?? str(event.message) ?? "The upstream response failed without an explanation";
   const status = statusForCode(code, type, upstreamMessage);

@@ -7,6 +7,8 @@ import { parseEpochMs } from "./time.js";
 
 export type ReasoningOutput = "off" | "reasoning_content" | "think-tags";
 export type LogLevel = "debug" | "info" | "warn" | "error";
+/** How the account pool chooses among ready accounts (POOL_STRATEGY). */
+export type PoolStrategyName = "most-room" | "round-robin" | "fill-first";
 
 export interface ProxyConfig {
   codexBaseUrl: string;
@@ -41,6 +43,8 @@ export interface ProxyConfig {
    * the built-in defaults (docs/anthropic.md).
    */
   anthropicModelMap: Record<string, string>;
+  /** POOL_STRATEGY: how the account pool chooses when several accounts are ready. */
+  poolStrategy: PoolStrategyName;
 }
 
 const DEFAULTS = {
@@ -230,6 +234,11 @@ export function readConfig(env: EnvRecord): { config: ProxyConfig; problems: Con
     allowedHosts: allowedHosts(read),
     ...listenAddress(read),
     anthropicModelMap: anthropicModelMap(read),
+    poolStrategy: read.oneOf<PoolStrategyName>("POOL_STRATEGY", "most-room", {
+      "most-room": "most-room",
+      "round-robin": "round-robin",
+      "fill-first": "fill-first",
+    }),
   };
   return { config, problems: read.problems };
 }

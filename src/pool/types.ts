@@ -5,6 +5,7 @@
  * Platform APIs only: the Worker runs the pool too.
  */
 import type { RateLimitSnapshot } from "../codex/rate-limits.js";
+import type { PoolStrategyName } from "../core/config.js";
 
 /** Why an account is or is not taking requests right now. */
 export type AccountState =
@@ -41,4 +42,34 @@ export interface AccountSummary {
   handedOffTo?: string;
   /** Epoch ms of the last request this account served. */
   lastUsedAt?: number;
+}
+
+/** What the pool remembers of an account across restarts (usage.json on Node). */
+export interface PersistedAccountUsage {
+  rateLimits?: RateLimitSnapshot;
+  /** Epoch ms until which the account is at its plan's limit. */
+  cooldownUntil?: number;
+  cooldownReason?: string;
+}
+
+/** An account a strategy may choose: one that is ready and not yet tried for this request. */
+export interface Candidate {
+  name: string;
+  /** Position in the pool (the default account first). */
+  index: number;
+  rateLimits?: RateLimitSnapshot;
+  /** Epoch ms of the last request it served. */
+  lastUsedAt?: number;
+}
+
+export type StrategyName = PoolStrategyName;
+
+/** How the pool chooses among ready accounts when no pin or conversation decides. */
+export interface Strategy {
+  readonly name: StrategyName;
+  /**
+   * One of `candidates` (never empty, in pool order). `lastPickedIndex` is the
+   * pool position of this strategy's previous choice, ready or not.
+   */
+  pick(candidates: readonly Candidate[], context: { now: number; lastPickedIndex?: number }): Candidate;
 }

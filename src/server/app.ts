@@ -27,6 +27,9 @@ import { refuseWebSocket } from "./routes/websocket-refusal.js";
 import { handleImageEdits, handleImageGenerations } from "./routes/images.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
 import { handleCodexUsage, handleUsage } from "./routes/usage.js";
+import { handlePool } from "./routes/pool.js";
+import { AccountPool } from "../pool/account-pool.js";
+import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 
 /** Where Codex clients look for usage: `{base}/api/codex/usage`, or `{base}/wham/usage` under a backend-api base. */
 const CODEX_USAGE_PATHS = ["/api/codex/usage", "/backend-api/wham/usage", "/v1/api/codex/usage"];
@@ -36,13 +39,21 @@ const IMAGE_EDIT_CONTENT_TYPES: readonly string[] = [...JSON_CONTENT_TYPES, "mul
 
 export interface AppDeps {
   config: ProxyConfig;
-  auth: AuthProvider;
-  /** Where credentials live, for the admin API; absent when they come from the environment only. */
+  /**
+   * The accounts. When absent, a pool of one account (`default`) is built from
+   * `auth`, `store` and `rateLimits`: with one account everything behaves as
+   * it did before pools existed.
+   */
+  pool?: AccountPool;
+  /** The one account's tokens when no `pool` is given. */
+  auth?: AuthProvider;
+  /** Where the default account's credentials live, for the admin API; absent when they come from the environment only. */
   store?: CredentialStore;
   fetch?: typeof fetch;
   logger: Logger;
   now?: () => number;
   newId?: () => string;
+  /** The one account's usage windows when no `pool` is given. */
   rateLimits?: RateLimitTracker;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -75,10 +86,12 @@ function randomId(): string {
   return crypto.randomUUID().replace(/-/g, "").slice(0, 24);
 }
 
-/** `/health`: up, and whether credentials are usable; a credential store that cannot be read says why (503). */
-async function health(auth: AuthProvider): Promise<Response> {
+/** `/health`: up, and whether any account has credentials; a credential store that cannot be read says why (503). */
+async function health(pool: AccountPool): Promise<Response> {
   try {
-    return Response.json({ status: "ok", version: VERSION, hasCredentials: await auth.hasCredentials() });
+    let hasCredentials = false;
+    for (const member of pool.members) if (await member.auth.hasCredentials()) hasCredentials = true;
+    return Response.json({ status: "ok", version: VERSION, hasCredentials });
   } catch (error) {
     const problem = toProxyError(error);
     return Response.json(
@@ -88,21 +101,37 @@ async function health(auth: AuthProvider): Promise<Response> {
   }
 }
 
+/** The pool of one account (`default`) from `auth`, `store` and `rateLimits`. */
+function onePool(deps: AppDeps, now: () => number): AccountPool {
+  if (!deps.auth) throw new Error("createApp needs a pool or an auth provider.");
+  return new AccountPool({
+    members: [
+      {
+        name: DEFAULT_ACCOUNT,
+        auth: deps.auth,
+        store: deps.store,
+        rateLimits: deps.rateLimits ?? new RateLimitTracker(),
+      },
+    ],
+    strategy: deps.config.poolStrategy,
+    now,
+    logger: deps.logger,
+  });
+}
+
 export function createApp(deps: AppDeps): ProxyApp {
   const now = deps.now ?? Date.now;
   const fetchImpl = deps.fetch ?? globalThis.fetch.bind(globalThis);
-  const rateLimits = deps.rateLimits ?? new RateLimitTracker();
+  const pool = deps.pool ?? onePool(deps, now);
   const client = new CodexClient({
     config: deps.config,
-    auth: deps.auth,
     fetch: fetchImpl,
     logger: deps.logger,
     now,
-    rateLimits,
     sleep: deps.sleep,
   });
   const catalogue = new ModelCatalogue({
-    fetchCatalogue: () => client.fetchModelCatalogue(),
+    fetchCatalogue: () => pool.run({ background: true }, (member) => client.fetchModelCatalogue(member)),
     now,
     logger: deps.logger,
   });
@@ -110,9 +139,10 @@ export function createApp(deps: AppDeps): ProxyApp {
     config: deps.config,
     client,
     catalogue,
-    auth: deps.auth,
+    pool,
+    auth: pool.defaultMember.auth,
     store: deps.store,
-    rateLimits,
+    rateLimits: pool.defaultMember.rateLimits,
     logger: deps.logger,
     now,
     newId: deps.newId ?? randomId,
@@ -126,14 +156,28 @@ export function createApp(deps: AppDeps): ProxyApp {
     onResponse(response, event) {
       const info = logInfo(event);
       const started = (event as EventWithLog).context.startedAt ?? performance.now();
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      const method = event.req.method;
+      const path = event.url.pathname;
       deps.logger.info("request", {
-        method: event.req.method,
-        path: event.url.pathname,
+        method,
+        path,
         status: response.status,
         model: info.model,
         stream: info.stream,
-        ms: Math.round((performance.now() - started) * 10) / 10,
+        account: info.account,
+        ms,
       });
+      if (method === "POST" && path.startsWith("/v1/"))
+        pool.recent.add({
+          time: now(),
+          method,
+          path,
+          model: info.model,
+          account: info.account,
+          status: response.status,
+          ms,
+        });
     },
     // Routes answer their own errors (see `guarded`); this catches what h3 itself rejects.
     onError(error, event) {
@@ -242,7 +286,7 @@ export function createApp(deps: AppDeps): ProxyApp {
       options?: { middleware: Middleware[] },
     ]
   > = [
-    ["GET", "/health", () => health(deps.auth)],
+    ["GET", "/health", () => health(pool)],
     [
       "GET",
       "/v1/models",
@@ -281,7 +325,12 @@ export function createApp(deps: AppDeps): ProxyApp {
       { middleware: [requireContentType(IMAGE_EDIT_CONTENT_TYPES, pathShape)] },
     ],
     ["GET", "/v1/usage", () => handleUsage(context)],
-    ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => ["GET", path, () => handleCodexUsage(context)]),
+    ["GET", "/v1/pool", () => handlePool(context)],
+    ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => [
+      "GET",
+      path,
+      (event) => handleCodexUsage(request(event), context),
+    ]),
   ];
   if (deps.adminRoutes === "always" || deps.config.adminApiKey) {
     const admin = {

@@ -7,14 +7,19 @@ import type { RateLimitTracker } from "../codex/rate-limits.js";
 import type { ProxyConfig } from "../core/config.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
 import type { StreamRuntime } from "./stream-runtime.js";
+import type { AccountPool, Selection } from "../pool/account-pool.js";
 import type { Logger } from "../core/logging.js";
 
 export interface RouteContext {
   config: ProxyConfig;
   client: CodexClient;
   catalogue: ModelCatalogue;
+  /** The accounts; every upstream call goes through it. */
+  pool: AccountPool;
+  /** The default (first) account's tokens: the health check and the catalogue's cache key. */
   auth: AuthProvider;
   store?: CredentialStore;
+  /** The default (first) account's usage windows. */
   rateLimits: RateLimitTracker;
   logger: Logger;
   now: () => number;
@@ -28,4 +33,15 @@ export interface RouteContext {
 export interface RequestLogInfo {
   model?: string;
   stream?: boolean;
+  /** The pool account that served the request. */
+  account?: string;
+}
+
+/** The header with which a request pins its account. */
+const ACCOUNT_HEADER = "x-codex-account";
+
+/** How `request` wants its account chosen: its pin header, else its conversation. */
+export function poolSelection(request: Request, conversation: string | undefined): Selection {
+  const pin = request.headers.get(ACCOUNT_HEADER)?.trim();
+  return { pin: pin ? pin : undefined, conversation };
 }

@@ -8,6 +8,8 @@ const ALLOWED_HEADERS = [
   "authorization",
   "content-type",
   "x-api-key",
+  // The pool's pin (X-Codex-Account).
+  "x-codex-account",
   "openai-beta",
   "x-stainless-os",
   "x-stainless-lang",

@@ -6,11 +6,11 @@
  */
 import { isTerminalEvent, type UpstreamEvent } from "../codex/events.js";
 import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
-import type { RouteContext } from "./context.js";
+import { poolSelection, type RequestLogInfo, type RouteContext } from "./context.js";
 import type { Logger } from "../core/logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
 import { ProxyError, toProxyError } from "../core/errors.js";
-import { MAX_RETRIES } from "../codex/client.js";
+import { MAX_RETRIES, type UpstreamAccount } from "../codex/client.js";
 
 export interface EventRelay {
   /** Client-facing text for one upstream event ("" to send nothing). */
@@ -244,15 +244,16 @@ export function reportStreamOutcome(logger: Logger, path: string, model: string 
   };
 }
 
-/** Sends the request upstream and returns a reader on its event stream, cancelled with the client. */
+/** Sends the request upstream as `account` and returns a reader on its event stream, cancelled with the client. */
 async function streamUpstream(
   request: Request,
   ctx: RouteContext,
+  account: UpstreamAccount,
   body: Record<string, unknown>,
   sessionId: string | undefined,
 ): Promise<EventReader> {
   const upstreamAbort = abortWithClient(request);
-  const upstream = await ctx.client.createResponse(body, {
+  const upstream = await ctx.client.createResponse(account, body, {
     signal: upstreamAbort.signal,
     sessionId,
     clientHeaders: request.headers,
@@ -266,28 +267,35 @@ async function streamUpstream(
 const RETRIED_STREAM_CODES = new Set(["server_is_overloaded"]);
 
 /**
- * Sends the request and reads up to the first answer event. An overload
- * reported inside the 200 stream before any output is retried like a 5xx
- * (same budget and backoff); other failures are thrown as `openEventStream`
- * throws them.
+ * Sends the request and reads up to the first answer event, on the account
+ * the pool chooses. An overload reported inside the 200 stream before any
+ * output is retried like a 5xx (same budget and backoff); a usage limit, in
+ * the HTTP answer or inside the stream before any output, makes the pool try
+ * the next account — nothing has reached the client yet. Other failures are
+ * thrown as `openEventStream` throws them. `log.account` names the account
+ * that answered.
  */
 export async function openUpstream(
   request: Request,
   ctx: RouteContext,
   body: Record<string, unknown>,
   sessionId: string | undefined,
+  log: RequestLogInfo,
 ): Promise<{ reader: EventReader; opened: OpenedStream }> {
-  for (let attempt = 0; ; attempt++) {
-    const reader = await streamUpstream(request, ctx, body, sessionId);
-    try {
-      return { reader, opened: await openEventStream(reader) };
-    } catch (error) {
-      const code = error instanceof ProxyError ? error.code : undefined;
-      if (!code || !RETRIED_STREAM_CODES.has(code) || attempt >= MAX_RETRIES) throw error;
-      ctx.logger.warn("upstream overloaded inside the stream, retrying", { code, attempt: attempt + 1 });
-      await ctx.client.backoff(attempt);
+  return ctx.pool.run(poolSelection(request, sessionId), async (member) => {
+    log.account = member.name;
+    for (let attempt = 0; ; attempt++) {
+      const reader = await streamUpstream(request, ctx, member, body, sessionId);
+      try {
+        return { reader, opened: await openEventStream(reader) };
+      } catch (error) {
+        const code = error instanceof ProxyError ? error.code : undefined;
+        if (!code || !RETRIED_STREAM_CODES.has(code) || attempt >= MAX_RETRIES) throw error;
+        ctx.logger.warn("upstream overloaded inside the stream, retrying", { code, attempt: attempt + 1 });
+        await ctx.client.backoff(attempt);
+      }
     }
-  }
+  });
 }
 
 const SSE_HEADERS = {

@@ -92,6 +92,14 @@ export type Scenario =
   /** A hosted web search, then an answer citing one page (the default when `web_search` is offered). */
   | { kind: "web_search"; text: string };
 
+export interface AccountLimit {
+  /** Epoch seconds when the limit resets. */
+  resetsAt: number;
+  /** Report it inside a 200 stream (`response.failed`) instead of as an HTTP 429. */
+  inStream?: boolean;
+  planType?: string;
+}
+
 /** What the backend needs of a fake OAuth server to trust the access tokens it issues. */
 export interface TokenIssuer {
   readonly accessTokens: readonly string[];
@@ -127,6 +135,19 @@ export interface FakeCodexBackend {
   /** Accepts every access token `issuer` has issued and will issue. */
   acceptTokensFrom(issuer: TokenIssuer): void;
   rejectToken(token: string): void;
+  /**
+   * Every `/responses` and image request of the account (its `chatgpt-account-id`) meets
+   * its plan's usage limit until `resetsAt` (epoch seconds) has passed or
+   * `liftLimit` is called: an HTTP 429 `usage_limit_reached` (docs/protocol.md §7.2),
+   * or with `inStream` a 200 stream that fails with it before any output (§7.3).
+   * Its rate-limit headers then show the window used up. Accounts are independent.
+   */
+  limitAccount(accountId: string, limit: AccountLimit): void;
+  liftLimit(accountId: string): void;
+  /** A standing answer to every `/responses` request of the account (a 5xx, a plan without Codex); undefined clears it. */
+  setAccountAnswer(accountId: string, scenario: Scenario | undefined): void;
+  /** The account's own rate-limit headers (its usage windows); undefined goes back to the common ones. */
+  setAccountRateLimits(accountId: string, headers: Record<string, string> | undefined): void;
   readonly closedEarly: number;
   /** TCP connections accepted so far: a client with a keep-alive pool opens few. */
   readonly connectionsOpened: number;
@@ -500,7 +521,55 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   };
   for (const issuer of options.issuers ?? []) acceptTokensFrom(issuer);
   const rejected = new Set<string>();
-  const rateLimitHeaders = () => options.rateLimitHeaders ?? defaultRateLimitHeaders();
+  const limits = new Map<string, AccountLimit>();
+  const accountAnswers = new Map<string, Scenario>();
+  const accountRateLimits = new Map<string, Record<string, string>>();
+  /** The account's limit while it has not reset. */
+  const limitOf = (accountId: string | undefined): AccountLimit | undefined => {
+    const limit = accountId === undefined ? undefined : limits.get(accountId);
+    if (!limit || limit.resetsAt * 1000 <= Date.now()) return undefined;
+    return limit;
+  };
+  const rateLimitHeaders = (accountId?: string): Record<string, string> => {
+    const own = accountId === undefined ? undefined : accountRateLimits.get(accountId);
+    const headers = own ?? options.rateLimitHeaders ?? defaultRateLimitHeaders();
+    const limit = limitOf(accountId);
+    if (!limit) return headers;
+    return {
+      ...headers,
+      "x-codex-primary-used-percent": "100",
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-at": String(limit.resetsAt),
+    };
+  };
+  /** The backend's usage-limit answers (docs/protocol.md §7.2, §7.3). */
+  const limitBody = (limit: AccountLimit) => ({
+    type: "usage_limit_reached",
+    message: "The usage limit has been reached",
+    plan_type: limit.planType ?? "plus",
+    resets_at: limit.resetsAt,
+    resets_in_seconds: Math.max(0, limit.resetsAt - Math.floor(Date.now() / 1000)),
+  });
+  const limitFailedStream = (limit: AccountLimit): string => {
+    const id = hexId("resp_");
+    const response = (status: string, extra: Record<string, unknown> = {}) => ({
+      id,
+      object: "response",
+      status,
+      model: "gpt-5.5",
+      output: [],
+      ...extra,
+    });
+    const frame = (data: Record<string, unknown>) => `event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`;
+    return (
+      frame({ type: "response.created", sequence_number: 0, response: response("in_progress") }) +
+      frame({
+        type: "response.failed",
+        sequence_number: 1,
+        response: response("failed", { error: { code: "usage_limit_reached", ...limitBody(limit) } }),
+      })
+    );
+  };
 
   let closedEarly = 0;
   let connectionsOpened = 0;
@@ -577,17 +646,17 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       });
     });
 
-  const streamHeaders = (): Record<string, string> => ({
+  const streamHeaders = (accountId?: string): Record<string, string> => ({
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     "x-request-id": hexId("req_"),
     "x-models-etag": 'W/"fake-catalogue"',
-    ...rateLimitHeaders(),
+    ...rateLimitHeaders(accountId),
   });
 
-  async function writePlan(res: http.ServerResponse, plan: StreamPlan): Promise<void> {
+  async function writePlan(res: http.ServerResponse, plan: StreamPlan, accountId?: string): Promise<void> {
     const stream = track(res);
-    res.writeHead(200, streamHeaders());
+    res.writeHead(200, streamHeaders(accountId));
     if (plan.delayMs <= 0) {
       const all = plan.head.concat(plan.paced, plan.tail);
       if (!(await writeChunks(res, chunk(all)))) return;
@@ -603,7 +672,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     else res.end();
   }
 
-  function answerScenario(res: http.ServerResponse, scenario: Scenario, ctx: PlanContext): void {
+  function answerScenario(res: http.ServerResponse, scenario: Scenario, ctx: PlanContext, accountId?: string): void {
     switch (scenario.kind) {
       case "http": {
         // Auth failures and Cloudflare/edge answers do not come from the Codex app: no x-codex-* headers there.
@@ -611,7 +680,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         res.writeHead(scenario.status, {
           "content-type": "application/json",
           "x-request-id": hexId("req_"),
-          ...(edge ? {} : rateLimitHeaders()),
+          ...(edge ? {} : rateLimitHeaders(accountId)),
           ...scenario.headers,
         });
         res.end(scenario.body);
@@ -623,11 +692,11 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         return;
       case "raw":
         track(res);
-        res.writeHead(200, streamHeaders());
+        res.writeHead(200, streamHeaders(accountId));
         res.end(scenario.sse);
         return;
       default:
-        void writePlan(res, buildPlan(scenario, ctx));
+        void writePlan(res, buildPlan(scenario, ctx), accountId);
     }
   }
 
@@ -636,24 +705,36 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     if (!req.headers["chatgpt-account-id"]) return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
     if (body === undefined)
       return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
+    const accountId = req.headers["chatgpt-account-id"] as string;
+    const noPlan = { body: {}, requestBytes: 0, model: undefined };
+    const limit = limitOf(accountId);
+    if (limit && !limit.inStream) return sendJson(res, 429, { error: limitBody(limit) }, rateLimitHeaders(accountId));
+    const standing = accountAnswers.get(accountId);
+    if (standing?.kind === "http") return answerScenario(res, standing, noPlan, accountId);
     // An edge answer (429, 5xx, Cloudflare) comes before the request is even looked at.
-    if (queue[0]?.kind === "http")
-      return answerScenario(res, queue.shift()!, { body: {}, requestBytes: 0, model: undefined });
+    if (queue[0]?.kind === "http") return answerScenario(res, queue.shift()!, noPlan, accountId);
     const rejection = validate(body, models);
     if (rejection) return sendJson(res, rejection.status, rejection.body);
+    if (limit) return answerScenario(res, { kind: "raw", sse: limitFailedStream(limit) }, noPlan, accountId);
     const json = body as Json; // validated: an object with the fields above
     const scenario =
+      standing ??
       queue.shift() ??
       (isCompactionRequest(json)
         ? { kind: "compaction" as const }
         : offersWebSearch(json)
           ? { kind: "web_search" as const, text: `Lighthouses guide ships. (${lastUserText(json)})` }
           : pickDefault(json));
-    answerScenario(res, scenario, {
-      body: json,
-      requestBytes: Buffer.byteLength(raw),
-      model: models.get(String(json.model)),
-    });
+    answerScenario(
+      res,
+      scenario,
+      {
+        body: json,
+        requestBytes: Buffer.byteLength(raw),
+        model: models.get(String(json.model)),
+      },
+      accountId,
+    );
   }
 
   function handleModels(req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams): void {
@@ -691,6 +772,9 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         if (!isAuthorised(req.headers.authorization)) return sendJson(res, 401, { detail: "Unauthorized" });
         if (!req.headers["chatgpt-account-id"])
           return sendJson(res, 400, { detail: "Missing chatgpt-account-id header" });
+        const imageAccount = req.headers["chatgpt-account-id"] as string;
+        const imageLimit = limitOf(imageAccount);
+        if (imageLimit) return sendJson(res, 429, { error: limitBody(imageLimit) }, rateLimitHeaders(imageAccount));
         const answer = answerImages(url.pathname.slice(`${BASE_PATH}/images/`.length), body);
         const timer = setTimeout(() => sendJson(res, answer.status, answer.body), options.imageDelayMs ?? 0);
         res.once("close", () => clearTimeout(timer));
@@ -734,6 +818,20 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       rejected.add(token);
       accepted.delete(token);
     },
+    limitAccount: (accountId, limit) => {
+      limits.set(accountId, limit);
+    },
+    liftLimit: (accountId) => {
+      limits.delete(accountId);
+    },
+    setAccountAnswer: (accountId, scenario) => {
+      if (scenario) accountAnswers.set(accountId, scenario);
+      else accountAnswers.delete(accountId);
+    },
+    setAccountRateLimits: (accountId, headers) => {
+      if (headers) accountRateLimits.set(accountId, headers);
+      else accountRateLimits.delete(accountId);
+    },
     get closedEarly() {
       return closedEarly;
     },
@@ -767,6 +865,9 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       closedEarly = 0;
       generation++;
       rejected.clear();
+      limits.clear();
+      accountAnswers.clear();
+      accountRateLimits.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -60,7 +60,7 @@ export async function handleAnthropicMessages(
   log.stream = translated.stream;
 
   // An overload the backend reports inside the stream is retried as for the OpenAI routes.
-  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey);
+  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey, log);
   const options: AnthropicResponseOptions = {
     id: `msg_${ctx.newId()}`,
     model: translated.requestedModel,

@@ -29,7 +29,7 @@ export async function handleChatCompletions(
   log.model = translated.model;
   log.stream = translated.stream;
 
-  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey);
+  const { reader, opened } = await openUpstream(request, ctx, translated.body, translated.promptCacheKey, log);
   const options: ChatResponseOptions = {
     id: `chatcmpl-${ctx.newId()}`,
     created: Math.floor(ctx.now() / 1000),

@@ -12,16 +12,21 @@ import {
   type ImageFields,
 } from "../../translate/images-request.js";
 import { readJsonObject } from "../body.js";
-import type { RequestLogInfo, RouteContext } from "../context.js";
+import { poolSelection, type RequestLogInfo, type RouteContext } from "../context.js";
 
 async function forward(
   request: Request,
   ctx: RouteContext,
   endpoint: "generations" | "edits",
   body: Record<string, unknown>,
+  log: RequestLogInfo,
 ): Promise<Response> {
-  const upstream = await ctx.client.createImages(endpoint, body, { signal: request.signal });
-  return new Response(await upstream.text(), { status: 200, headers: { "content-type": "application/json" } });
+  const text = await ctx.pool.run(poolSelection(request, undefined), async (member) => {
+    log.account = member.name;
+    const upstream = await ctx.client.createImages(member, endpoint, body, { signal: request.signal });
+    return upstream.text();
+  });
+  return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
 }
 
 export async function handleImageGenerations(
@@ -32,7 +37,7 @@ export async function handleImageGenerations(
   const raw = await readJsonObject(request, ctx.config.maxBodyBytes, ctx.streams.readBody);
   const body = imageGenerationBody(raw);
   log.model = String(body.model);
-  return forward(request, ctx, "generations", body);
+  return forward(request, ctx, "generations", body, log);
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -82,5 +87,5 @@ export async function handleImageEdits(request: Request, ctx: RouteContext, log:
     body = imageEditBody(raw, jsonEditImages(raw));
   }
   log.model = String(body.model);
-  return forward(request, ctx, "edits", body);
+  return forward(request, ctx, "edits", body, log);
 }

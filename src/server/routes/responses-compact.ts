@@ -24,7 +24,7 @@ export async function handleResponsesCompact(
   log.model = normalised.model;
   log.stream = false;
   const body = withCompactionTrigger(normalised.body);
-  const { reader, opened } = await openUpstream(request, ctx, body, normalised.sessionId);
+  const { reader, opened } = await openUpstream(request, ctx, body, normalised.sessionId, log);
   const response = await aggregateResponse(reader, opened.prelude);
   return Response.json(compactionAnswer(normalised.body.input as unknown[], response));
 }

@@ -105,7 +105,7 @@ export async function handleResponses(request: Request, ctx: RouteContext, log: 
   log.model = normalised.model;
   log.stream = normalised.stream;
 
-  const { reader, opened } = await openUpstream(request, ctx, normalised.body, normalised.sessionId);
+  const { reader, opened } = await openUpstream(request, ctx, normalised.body, normalised.sessionId, log);
 
   if (!normalised.stream) {
     return Response.json(await aggregateResponse(reader, opened.prelude));

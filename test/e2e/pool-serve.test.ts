@@ -1,0 +1,159 @@
+/**
+ * `serve` (the built CLI) with several stored accounts: it opens every
+ * account of its home, fails over between them, remembers a cooldown across
+ * a restart (usage.json), and two processes sharing the home make one
+ * refresh per account and expiry.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { NodeAccountDirectory } from "../../src/node/account-directory.js";
+import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
+import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
+import { startCli, tempHome, type RunningCli } from "../helpers/cli.js";
+import { accessToken } from "../helpers/jwt.js";
+
+let backend: FakeCodexBackend;
+let oauth: FakeOAuthServer;
+
+beforeAll(async () => {
+  oauth = await startFakeOAuthServer({ accessTokenTtlSeconds: 3600 });
+  backend = await startFakeCodexBackend({ acceptedTokens: [] });
+  oauth.onAccessToken((token) => backend.acceptToken(token));
+});
+afterAll(async () => {
+  await backend?.close();
+  await oauth?.close();
+});
+beforeEach(() => {
+  backend.reset();
+  oauth.setRefreshDelay(0);
+});
+
+interface Serve {
+  cli: RunningCli;
+  url: string;
+}
+
+async function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
+  const cli = startCli(["serve", "--port", "0"], {
+    CODEX_PROXY_HOME: home,
+    CODEX_AUTH_ISSUER: oauth.issuer,
+    CODEX_BASE_URL: backend.url,
+    LOG_LEVEL: "info",
+    ...env,
+  });
+  try {
+    return { cli, url: (await cli.waitFor(/listening on (http:\/\/\S+)/))[1]! };
+  } catch (error) {
+    cli.child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+async function stop(...servers: Serve[]): Promise<void> {
+  for (const s of servers) s.cli.child.kill("SIGTERM");
+  await Promise.all(servers.map((s) => s.cli.exited));
+}
+
+function chat(url: string, account?: string): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(account ? { "x-codex-account": account } : {}) },
+    body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
+/** Stores a long-lived login for `name` whose token the backend accepts, with its own account id. */
+async function storeLogin(home: string, name: string): Promise<void> {
+  const token = accessToken({ accountId: `acct_${name}` });
+  backend.acceptToken(token);
+  await new NodeAccountDirectory(home).open(name).set({
+    accessToken: token,
+    refreshToken: `rt_unused_${name}_0123456789`,
+    expiresAt: Date.now() + 24 * 3600_000,
+    accountId: `acct_${name}`,
+  });
+}
+
+const accountsSeen = () =>
+  backend.requests.filter((r) => r.path.endsWith("/responses")).map((r) => r.headers["chatgpt-account-id"]);
+
+describe("serve with several stored accounts", () => {
+  it("lists them, fails over on a usage limit, and keeps the cooldown across a restart", async () => {
+    const home = tempHome();
+    await storeLogin(home, "default");
+    await storeLogin(home, "work");
+    const resetsAt = Math.floor(Date.now() / 1000) + 3600;
+    backend.limitAccount("acct_default", { resetsAt });
+
+    const first = await serve(home, { POOL_STRATEGY: "fill-first" });
+    try {
+      expect(first.cli.output()).toMatch(/accounts: default, work \(strategy fill-first/);
+      expect((await chat(first.url)).status).toBe(200);
+      expect(accountsSeen()).toEqual(["acct_default", "acct_work"]);
+      expect(first.cli.output()).toMatch(/account "default" reached its usage limit .*retrying on "work"/);
+      expect(first.cli.output()).toMatch(/request .*account=work/);
+    } finally {
+      await stop(first);
+    }
+    const usage = JSON.parse(readFileSync(path.join(home, "usage.json"), "utf8")) as {
+      accounts: Record<string, { cooldownUntil?: number }>;
+    };
+    expect(usage.accounts.default?.cooldownUntil).toBe(resetsAt * 1000);
+
+    // A new process knows the default account is cooling: it goes straight to "work".
+    const second = await serve(home, { POOL_STRATEGY: "fill-first" });
+    try {
+      expect((await chat(second.url)).status).toBe(200);
+      expect(accountsSeen()).toEqual(["acct_default", "acct_work", "acct_work"]);
+      const pool = (await (await fetch(`${second.url}/v1/pool`)).json()) as {
+        accounts: Array<{ name: string; state: string; cooldownUntil?: number }>;
+      };
+      expect(pool.accounts.find((a) => a.name === "default")).toMatchObject({
+        state: "cooling_down",
+        cooldownUntil: resetsAt * 1000,
+      });
+    } finally {
+      await stop(second);
+    }
+  }, 30_000);
+
+  it("two processes sharing a two-account home make one refresh per account and expiry", async () => {
+    const home = tempHome();
+    const directory = new NodeAccountDirectory(home);
+    const seeded: Record<string, string> = {};
+    for (const name of ["default", "work"]) {
+      const tokens = oauth.issueTokens();
+      seeded[name] = tokens.refresh_token;
+      // Inside the refresh window: the first request of either process refreshes.
+      await directory.open(name).set({
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token,
+        expiresAt: Date.now() + 10 * 60_000,
+        accountId: "acct_fake_123",
+      });
+    }
+    const servers = await Promise.all([serve(home), serve(home)]);
+    const refreshesBefore = oauth.refreshCount;
+    const reusedBefore = oauth.reusedCount;
+    try {
+      oauth.setRefreshDelay(200);
+      const responses = await Promise.all(
+        servers.flatMap((s) =>
+          ["default", "work"].flatMap((account) => Array.from({ length: 5 }, () => chat(s.url, account))),
+        ),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    } finally {
+      await stop(...servers);
+    }
+    expect(oauth.refreshCount - refreshesBefore).toBe(2);
+    expect(oauth.reusedCount).toBe(reusedBefore);
+    for (const name of ["default", "work"]) {
+      const stored = await new NodeAccountDirectory(home).open(name).get();
+      expect(stored?.refreshToken).not.toBe(seeded[name]);
+      expect(existsSync(`${directory.pathOf(name)}.lock`)).toBe(false);
+    }
+  }, 30_000);
+});
