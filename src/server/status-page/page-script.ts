@@ -78,7 +78,7 @@ export const STATUS_PAGE_SCRIPT = `"use strict";
     $("summary").textContent = ready + " of " + accounts.length + " account" + (accounts.length === 1 ? "" : "s") + " ready · updated " + new Date().toLocaleTimeString();
     $("strategy").textContent = pool.strategy ? "(strategy: " + pool.strategy + ")" : "";
     $("accounts").replaceChildren(...accounts.map(accountCard));
-    const rows = (pool.recent || []).slice().reverse().map((r) => {
+    const rows = (pool.recent || []).map((r) => {
       const row = el("tr");
       for (const value of [new Date(r.time).toLocaleTimeString(), r.method, r.path, r.model || "", r.account || "", r.status, r.ms])
         row.append(el("td", "", value === undefined ? "" : value));
