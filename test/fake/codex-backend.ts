@@ -98,6 +98,8 @@ export interface AccountLimit {
   /** Report it inside a 200 stream (`response.failed`) instead of as an HTTP 429. */
   inStream?: boolean;
   planType?: string;
+  /** Serve this many more `/responses` requests of the account normally first (a limit met mid-task). */
+  afterRequests?: number;
 }
 
 /** What the backend needs of a fake OAuth server to trust the access tokens it issues. */
@@ -527,7 +529,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   /** The account's limit while it has not reset. */
   const limitOf = (accountId: string | undefined): AccountLimit | undefined => {
     const limit = accountId === undefined ? undefined : limits.get(accountId);
-    if (!limit || limit.resetsAt * 1000 <= Date.now()) return undefined;
+    if (!limit || limit.resetsAt * 1000 <= Date.now() || (limit.afterRequests ?? 0) > 0) return undefined;
     return limit;
   };
   const rateLimitHeaders = (accountId?: string): Record<string, string> => {
@@ -707,7 +709,9 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
     const accountId = req.headers["chatgpt-account-id"] as string;
     const noPlan = { body: {}, requestBytes: 0, model: undefined };
+    const pending = limits.get(accountId);
     const limit = limitOf(accountId);
+    if (pending?.afterRequests) pending.afterRequests--;
     if (limit && !limit.inStream) return sendJson(res, 429, { error: limitBody(limit) }, rateLimitHeaders(accountId));
     const standing = accountAnswers.get(accountId);
     if (standing?.kind === "http") return answerScenario(res, standing, noPlan, accountId);
@@ -819,7 +823,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       accepted.delete(token);
     },
     limitAccount: (accountId, limit) => {
-      limits.set(accountId, limit);
+      limits.set(accountId, { ...limit });
     },
     liftLimit: (accountId) => {
       limits.delete(accountId);
