@@ -80,7 +80,11 @@ describe("codex exec on two accounts", () => {
       expect(run.stdout).toContain("Task done");
       expect(`${run.stdout}${run.stderr}`).not.toMatch(/usage limit|429|rate limit/i);
       const accounts = upstream().map((r) => r.headers["chatgpt-account-id"]);
-      expect(accounts).toEqual(["acct_personal", "acct_personal", "acct_work"]);
+      // work cannot read the reasoning personal encrypted: refused once, then sent again without it.
+      expect(accounts).toEqual(["acct_personal", "acct_personal", "acct_work", "acct_work"]);
+      const replayed = upstream()[3]!.body.input as Array<{ type?: string; encrypted_content?: string }>;
+      expect(replayed.some((item) => item.type === "function_call")).toBe(true);
+      expect(replayed.some((item) => item.encrypted_content !== undefined)).toBe(false);
       expect(pool.logs.filter((line) => line.includes("reached its usage limit"))).toHaveLength(1);
     } finally {
       await pool.close(100);
