@@ -21,7 +21,12 @@ describe("the backend refusing replayed encrypted reasoning", () => {
         { role: "user", content: "hi" },
         { type: "reasoning", id: "rs_1", encrypted_content: "gAAAA1", summary: [] },
         { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
-        { type: "reasoning", id: "rs_2", encrypted_content: "gAAAA2", summary: [{ type: "summary_text", text: "why" }] },
+        {
+          type: "reasoning",
+          id: "rs_2",
+          encrypted_content: "gAAAA2",
+          summary: [{ type: "summary_text", text: "why" }],
+        },
         { type: "compaction", encrypted_content: "gAAAA3" },
       ],
     };
