@@ -99,3 +99,39 @@ export function renderStatus(
   }
   return lines.join("\n");
 }
+
+const BAR_WIDTH = 20;
+
+/** `[#########-----------]`: how much of a window is used, in a fixed width. */
+function bar(usedPercent: number): string {
+  const filled = Math.max(0, Math.min(BAR_WIDTH, Math.round((usedPercent / 100) * BAR_WIDTH)));
+  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}]`;
+}
+
+/** The usage windows as bars, one line each: `5-hour  [#########-----------] 45% · resets in 2 hours`. */
+export function usageBars(rateLimits: RateLimitSnapshot | undefined, now: number, prefix = ""): string[] {
+  const windows = windowsOf(rateLimits);
+  if (!rateLimits || windows.length === 0) return [];
+  const labels = windows.map((window) => windowLabel(window.windowMinutes));
+  const width = Math.max(...labels.map((label) => label.length));
+  const lines = [`${prefix}Usage (as last seen ${inWords(rateLimits.observedAt - now)}):`];
+  windows.forEach((window, i) => {
+    const percent = `${Math.round(window.usedPercent * 10) / 10}%`;
+    const reset = window.resetsAt
+      ? ` · ${window.resetsAt * 1000 > now ? "resets" : "reset"} ${inWords(window.resetsAt * 1000 - now)}`
+      : "";
+    lines.push(`${prefix}  ${labels[i]!.padEnd(width)}  ${bar(window.usedPercent)} ${percent}${reset}`);
+  });
+  return lines;
+}
+
+/** Left-aligned columns, two spaces apart, for the CLI's tables. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}

@@ -15,8 +15,11 @@ import { requestRefresh } from "../auth/oauth-client.js";
 import { credentialsFromTokens } from "../credentials/token-record.js";
 import { loadCheckedConfig, type EnvRecord } from "../core/config.js";
 import { formatDuration, parseEpochMs } from "../core/time.js";
+import { checkAccountName, DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
-import { openCredentialStore } from "./credential-store.js";
+import type { NodeAccountDirectory } from "../node/account-directory.js";
+import { openReadable } from "./accounts.js";
+import { openAccountDirectory, openPoolUsage } from "./credential-store.js";
 import { inWords } from "./format.js";
 import { type CliIO, resolveIO } from "./io.js";
 import { LOGIN_TIMEOUT_DEFAULT_S } from "./defaults.js";
@@ -32,6 +35,8 @@ export interface LoginOptions {
   accountId?: string;
   browser?: boolean;
   timeout?: string;
+  /** The account to store the login in (default: the default account, credentials.json). */
+  name?: string;
 }
 
 class UsageError extends Error {}
@@ -182,7 +187,7 @@ function askForPastedRedirect(input: Readable, out: Writable): PasteRedirect {
 export async function obtainLogin(
   options: LoginOptions,
   env: EnvRecord = process.env,
-  io: CliIO & { out?: Writable } = {},
+  io: CliIO & { out?: Writable; vet?: (credentials: StoredCredentials) => Promise<void> } = {},
 ): Promise<StoredCredentials> {
   checkLoginFlags(options);
   const timeoutMs = parseTimeoutSeconds(options.timeout) * 1000;
@@ -199,6 +204,8 @@ export async function obtainLogin(
   if (options.import !== undefined && options.import !== false) {
     const file = typeof options.import === "string" ? options.import : defaultCodexAuthPath(env);
     const imported = await readCodexAuthFile(file, now());
+    // Before the refresh: refusing afterwards would throw away the only copy of a rotated chain.
+    await io.vet?.(imported);
     if (options.refresh === false) {
       stderr.write(
         `Warning: --no-refresh: this tool now shares a refresh-token chain with the Codex CLI (${file}). Whichever refreshes second gets refresh_token_reused and must log in again.\n`,
@@ -260,24 +267,67 @@ function expiryNote(credentials: StoredCredentials, now: number): string {
     : "The access token has already expired and there is no refresh token to renew it: this login cannot be used; log in another way.";
 }
 
+/**
+ * Refuses a login of a ChatGPT account that another name already holds: the pool is for distinct
+ * accounts, and two names for one account share one usage limit, so failing over between them is useless.
+ */
+async function refuseDuplicate(
+  directory: NodeAccountDirectory,
+  name: string,
+  credentials: StoredCredentials,
+): Promise<void> {
+  if (!credentials.accountId) return;
+  for (const other of directory.names()) {
+    if (other === name) continue;
+    let stored: StoredCredentials | undefined;
+    try {
+      stored = await directory.open(other).get();
+    } catch {
+      continue; // an unreadable file holds no account to compare with
+    }
+    if (stored?.accountId === credentials.accountId)
+      throw new UsageError(
+        `This ChatGPT account (${credentials.email ?? credentials.accountId}) is already stored as "${other}": the pool is for different accounts. ` +
+          `To renew that login, run \`codex-proxy login${other === DEFAULT_ACCOUNT ? "" : ` --name ${other}`}\`; to give it this name, \`codex-proxy accounts rename ${other} ${name}\`.`,
+      );
+  }
+}
+
 export async function runLogin(options: LoginOptions, env: EnvRecord = process.env, io: CliIO = {}): Promise<number> {
   const { now, stdout } = resolveIO(io);
+  // A bad name is refused before any prompt or browser.
+  const name = options.name === undefined ? DEFAULT_ACCOUNT : checkAccountName(options.name);
   checkLoginFlags(options);
   parseTimeoutSeconds(options.timeout);
-  const store = openCredentialStore(env);
-  const credentials = await obtainLogin(options, env, io);
+  const directory = openAccountDirectory(env);
+  const store = name === DEFAULT_ACCOUNT ? directory.open(name) : openReadable(directory, name);
+  const vet = (credentials: StoredCredentials) => refuseDuplicate(directory, name, credentials);
+  const credentials = await obtainLogin(options, env, { ...io, vet });
+  await vet(credentials);
   // A login starts a new local chain: any earlier hand-off no longer applies. Under the lock, so
   // that a refresh in flight in a running `serve` finishes first and then sees the new login.
-  await underCredentialLock(store, () =>
-    store.set({
+  // `disabled` is the owner's choice about the account, not about one login: it stays.
+  const previous = await underCredentialLock(store, async () => {
+    const before = await store.get();
+    await store.set({
       ...credentials,
       handedOffTo: undefined,
       handedOffAt: undefined,
       lastRefreshError: undefined,
       lastRefreshErrorTerminal: undefined,
-    }),
-  );
+      disabled: before?.disabled || undefined,
+    });
+    return before;
+  });
+  // Usage and cooldowns seen for another ChatGPT account under this name no longer apply.
+  if (previous?.accountId && previous.accountId !== credentials.accountId)
+    await openPoolUsage(directory).move(name, undefined);
   const who = [credentials.email, credentials.plan ? `plan ${credentials.plan}` : undefined].filter(Boolean).join(", ");
-  stdout.write(`Logged in${who ? ` as ${who}` : ""}. ${expiryNote(credentials, now())} Stored in ${store.path}.\n`);
+  const account = name === DEFAULT_ACCOUNT ? "" : ` as account "${name}"`;
+  stdout.write(
+    `Logged in${who ? ` as ${who}` : ""}. ${expiryNote(credentials, now())} Stored${account} in ${store.path}.\n`,
+  );
+  if (previous?.disabled)
+    stdout.write(`Account "${name}" is disabled: \`codex-proxy accounts enable ${name}\` puts it back in the pool.\n`);
   return 0;
 }

@@ -4,6 +4,8 @@ import { revokeToken } from "../auth/oauth-client.js";
 import { loadConfig, type EnvRecord } from "../core/config.js";
 import { underCredentialLock, type StoredCredentials } from "../credentials/types.js";
 import { CredentialFileError } from "../node/conf-store.js";
+import { checkAccountName, DEFAULT_ACCOUNT } from "../credentials/accounts.js";
+import { AccountError, removeAccount } from "./accounts.js";
 import { openCredentialStore } from "./credential-store.js";
 import { type CliIO, resolveIO } from "./io.js";
 
@@ -17,8 +19,28 @@ async function removeUnreadable(error: CredentialFileError, stdout: NodeJS.Writa
   return 0;
 }
 
-export async function runLogout(env: EnvRecord = process.env, io: CliIO = {}): Promise<number> {
-  const { stdout } = resolveIO(io);
+export interface LogoutOptions {
+  /** One named account instead of the default one. */
+  name?: string;
+}
+
+export async function runLogout(
+  env: EnvRecord = process.env,
+  io: CliIO = {},
+  options: LogoutOptions = {},
+): Promise<number> {
+  const { stdout, stderr } = resolveIO(io);
+  const name = options.name === undefined ? DEFAULT_ACCOUNT : checkAccountName(options.name);
+  if (name !== DEFAULT_ACCOUNT) {
+    try {
+      stdout.write(`${await removeAccount(name, env)}\n`);
+      return 0;
+    } catch (error) {
+      if (!(error instanceof AccountError)) throw error;
+      stderr.write(`${error.message}\n`);
+      return 1;
+    }
+  }
   let store: ReturnType<typeof openCredentialStore>;
   let credentials: StoredCredentials | undefined;
   try {

@@ -12,7 +12,9 @@ import type { EnvRecord } from "../core/config.js";
 import { VERSION } from "../core/version.js";
 import { type CliIO, type CommandContext, resolveIO } from "./io.js";
 import { LOGIN_TIMEOUT_DEFAULT_S } from "./defaults.js";
+import type { AccountsListOptions, AccountsRemoveOptions } from "./accounts.js";
 import type { LoginOptions } from "./login.js";
+import type { LogoutOptions } from "./logout.js";
 import type { PushOptions } from "./push-credentials.js";
 import type { ServeOptions } from "./serve.js";
 import type { StatusOptions } from "./status.js";
@@ -39,6 +41,7 @@ function loginCommand({ io, env, setExitCode }: CommandContext): Command {
     .option("--account-id <id>", "ChatGPT account id (default: read from the token)")
     .option("--no-browser", "print the sign-in URL instead of opening a browser")
     .option("--timeout <seconds>", `how long to wait for the browser sign-in (default ${LOGIN_TIMEOUT_DEFAULT_S})`)
+    .option("--name <name>", "store the login as this account of the pool (default: the default account)")
     .action(async (options: LoginOptions) => {
       const { runLogin } = await import("./login.js");
       setExitCode(await runLogin(options, env, io));
@@ -62,10 +65,58 @@ function statusCommand({ io, env, setExitCode }: CommandContext): Command {
 function logoutCommand({ io, env, setExitCode }: CommandContext): Command {
   return new Command("logout")
     .description("Remove the stored credentials (best-effort revoke upstream)")
-    .action(async () => {
+    .option("--name <name>", "remove this account of the pool instead of the default one")
+    .action(async (options: LogoutOptions) => {
       const { runLogout } = await import("./logout.js");
-      setExitCode(await runLogout(env, io));
+      setExitCode(await runLogout(env, io, options));
     });
+}
+
+function accountsCommand({ io, env, setExitCode }: CommandContext): Command {
+  const accounts = new Command("accounts").description(
+    "List and manage the pool's accounts (add one with `login --name NAME`)",
+  );
+  accounts
+    .command("list", { isDefault: true })
+    .description("List the accounts: email, plan, token expiry, usage last seen, cooldowns, hand-offs")
+    .option("--json", "print the accounts as JSON")
+    .action(async (options: AccountsListOptions) => {
+      const { runAccountsList } = await import("./accounts.js");
+      setExitCode(await runAccountsList(options, env, io));
+    });
+  accounts
+    .command("remove")
+    .description("Remove an account (revoking its tokens unless handed off to a Worker)")
+    .argument("<name>", "the account")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(async (name: string, options: AccountsRemoveOptions) => {
+      const { runAccountsRemove } = await import("./accounts.js");
+      setExitCode(await runAccountsRemove(name, options, env, io));
+    });
+  accounts
+    .command("rename")
+    .description("Rename an account, keeping its tokens and usage (refused when NEW exists)")
+    .argument("<old>", "the account's name")
+    .argument("<new>", "its new name")
+    .action(async (from: string, to: string) => {
+      const { runAccountsRename } = await import("./accounts.js");
+      setExitCode(await runAccountsRename(from, to, env, io));
+    });
+  for (const [verb, disabled] of [
+    ["disable", true],
+    ["enable", false],
+  ] as const)
+    accounts
+      .command(verb)
+      .description(
+        disabled ? "Leave an account out of the pool, keeping its tokens" : "Put a disabled account back in the pool",
+      )
+      .argument("<name>", "the account")
+      .action(async (name: string) => {
+        const { runAccountsSetDisabled } = await import("./accounts.js");
+        setExitCode(await runAccountsSetDisabled(name, disabled, env, io));
+      });
+  return accounts;
 }
 
 function serveCommand({ io, env }: CommandContext): Command {
@@ -92,6 +143,7 @@ function pushCredentialsCommand({ io, env, setExitCode }: CommandContext): Comma
     .option("--keep-local", "keep refreshing the local copy too (both sides then rotate one chain: not recommended)")
     .option("--force", "push a chain that was already handed off before (it may have been rotated since)")
     .option("--json", "print the Worker's status as JSON")
+    .option("--name <name>", "push this account of the pool (the Worker stores it under the same name)")
     .action(async (options: PushOptions) => {
       const { runPushCredentials } = await import("./push-credentials.js");
       setExitCode(await runPushCredentials(options, env, Date.now, io));
@@ -107,11 +159,13 @@ export function createProgram(context: CommandContext): Command {
     .addCommand(loginCommand(context))
     .addCommand(statusCommand(context))
     .addCommand(logoutCommand(context))
+    .addCommand(accountsCommand(context))
     .addCommand(serveCommand(context))
     .addCommand(pushCredentialsCommand(context));
   // Usage errors, --help and --version end in an exit code rather than process.exit, and write
   // to the context's streams: subcommands added with addCommand do not inherit these settings.
-  for (const command of [program, ...program.commands]) {
+  const everyCommand = (command: Command): Command[] => [command, ...command.commands.flatMap(everyCommand)];
+  for (const command of everyCommand(program)) {
     command.exitOverride().configureOutput({
       writeOut: (text) => stdout.write(text),
       writeErr: (text) => stderr.write(text),

@@ -4,8 +4,10 @@
  * one refresh-token chain has one owner (see the README, "Commands").
  */
 import type { EnvRecord } from "../core/config.js";
-import { type StoredCredentials, underCredentialLock } from "../credentials/types.js";
-import { openCredentialStore } from "./credential-store.js";
+import { checkAccountName, DEFAULT_ACCOUNT } from "../credentials/accounts.js";
+import { type CredentialStatus, type StoredCredentials, underCredentialLock } from "../credentials/types.js";
+import type { AccountSummary } from "../pool/types.js";
+import { openAccountDirectory } from "./credential-store.js";
 import { renderStatus } from "./format.js";
 import { type CliIO, resolveIO } from "./io.js";
 import { obtainLogin } from "./login.js";
@@ -29,16 +31,38 @@ export interface PushOptions {
   keepLocal?: boolean;
   force?: boolean;
   json?: boolean;
+  /** The pool's account to push (its local file, and the name the Worker stores it under). */
+  name?: string;
 }
 
 /** A chain already handed off has most likely been rotated by its new owner: pushing the old copy would break it. */
-function refuseHandedOff(credentials: StoredCredentials, options: PushOptions): void {
+function refuseHandedOff(credentials: StoredCredentials, options: PushOptions, name: string): void {
   if (!credentials.handedOffTo || options.force) return;
   const when = credentials.handedOffAt ? ` on ${new Date(credentials.handedOffAt).toISOString()}` : "";
+  const nameFlag = name === DEFAULT_ACCOUNT ? "" : ` --name ${name}`;
   throw new WorkerError(
-    `The local credentials were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably ` +
+    `The local credentials${nameFlag ? ` of account "${name}"` : ""} were already handed off to ${credentials.handedOffTo}${when}; that Worker has probably ` +
       "rotated them since, and pushing this old copy would replace a working chain with a spent one. " +
-      "Run `codex-proxy login` to start a new chain and push that, or use `push-credentials --login`. (--force pushes anyway.)",
+      `Run \`codex-proxy login${nameFlag}\` to start a new chain and push that, or use \`push-credentials --login${nameFlag}\`. (--force pushes anyway.)`,
+  );
+}
+
+/** The Worker's entry for a named account, from the `accounts` list of its status (absent on an older Worker). */
+function accountEntry(status: CredentialStatus, name: string): AccountSummary | undefined {
+  const accounts = (status as { accounts?: unknown }).accounts;
+  return Array.isArray(accounts)
+    ? (accounts as AccountSummary[]).find((entry) => entry && entry.name === name)
+    : undefined;
+}
+
+/**
+ * A Worker that predates account pools ignores `?account=` and would replace its default chain with
+ * this one: refused unless its status lists accounts.
+ */
+function refuseOldWorker(status: CredentialStatus, url: string): void {
+  if (Array.isArray((status as { accounts?: unknown }).accounts)) return;
+  throw new WorkerError(
+    `The Worker at ${url} does not list accounts in its status, so it predates account pools and would store a named account as its only one. Deploy the current version first.`,
   );
 }
 
@@ -50,14 +74,19 @@ export async function runPushCredentials(
   cliIO: CliIO = {},
 ): Promise<number> {
   const io = resolveIO(cliIO);
+  const name = options.name === undefined ? DEFAULT_ACCOUNT : checkAccountName(options.name);
   const url = normaliseWorkerUrl(options.workerUrl);
   const key = await resolveAdminKey(options.adminKey, env, io);
-  const store = options.login ? undefined : openCredentialStore(env);
+  const store = options.login ? undefined : openAccountDirectory(env).open(name);
 
+  // Check the URL and key (and, for a named account, that the Worker knows accounts) before
+  // spending a login, or marking a local chain handed off, on a Worker that cannot take it.
+  if (options.login || name !== DEFAULT_ACCOUNT) {
+    const before = await fetchWorkerStatus(url, key);
+    if (name !== DEFAULT_ACCOUNT) refuseOldWorker(before, url);
+  }
   let credentials: StoredCredentials | undefined;
   if (options.login) {
-    // Check the URL and key before spending a login on a Worker that cannot take it.
-    await fetchWorkerStatus(url, key);
     // A fresh chain that only the Worker will hold: nothing is written locally.
     // With --json, stdout carries only the JSON: the sign-in instructions go to stderr.
     credentials = await obtainLogin({ device: options.device, browser: options.browser }, env, {
@@ -68,12 +97,13 @@ export async function runPushCredentials(
   } else {
     credentials = await store!.get();
     if (!credentials) {
+      const nameFlag = name === DEFAULT_ACCOUNT ? "" : ` --name ${name}`;
       io.stderr.write(
-        "No stored credentials to push. Run `codex-proxy login` first, or use `push-credentials --login`.\n",
+        `No stored credentials${nameFlag ? ` for account "${name}"` : ""} to push. Run \`codex-proxy login${nameFlag}\` first, or use \`push-credentials --login${nameFlag}\`.\n`,
       );
       return 1;
     }
-    refuseHandedOff(credentials, options);
+    refuseHandedOff(credentials, options, name);
   }
   if (!credentials.refreshToken) {
     io.stderr.write(
@@ -82,14 +112,20 @@ export async function runPushCredentials(
     return 1;
   }
 
-  await pushCredentials(url, key, {
-    accessToken: credentials.accessToken,
-    refreshToken: credentials.refreshToken,
-    expiresAt: credentials.expiresAt,
-    userID: credentials.userId,
-    accountId: credentials.accountId,
-  });
+  await pushCredentials(
+    url,
+    key,
+    {
+      accessToken: credentials.accessToken,
+      refreshToken: credentials.refreshToken,
+      expiresAt: credentials.expiresAt,
+      userID: credentials.userId,
+      accountId: credentials.accountId,
+    },
+    name === DEFAULT_ACCOUNT ? undefined : name,
+  );
   const status = await fetchWorkerStatus(url, key);
+  const entry = name === DEFAULT_ACCOUNT ? undefined : accountEntry(status, name);
 
   let handOff = "";
   if (store && options.keepLocal) {
@@ -108,13 +144,21 @@ export async function runPushCredentials(
       io.stderr.write(
         "Warning: the local login was refreshed while it was being pushed; push again to hand over the newest tokens.\n",
       );
-    handOff = `The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login\` starts a new local chain.\n`;
+    const nameFlag = name === DEFAULT_ACCOUNT ? "" : ` --name ${name}`;
+    handOff = `The local copy is handed off to ${url} and will not be refreshed here; \`codex-proxy login${nameFlag}\` starts a new local chain.\n`;
   }
   if (options.json) {
     io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-  } else {
+  } else if (name === DEFAULT_ACCOUNT) {
     io.stdout.write(`Pushed the credentials to ${url}.\n${renderStatus(status, now(), { source: url })}\n${handOff}`);
-    if (options.login) io.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
+  } else {
+    const state = entry
+      ? `: ${entry.state}${entry.email ? `, ${entry.email}` : ""}${entry.plan ? `, plan ${entry.plan}` : ""}`
+      : "";
+    io.stdout.write(`Pushed account "${name}" to ${url}${state}.\n${handOff}`);
   }
+  if (options.login && !options.json)
+    io.stdout.write("The new login went to the Worker only; the local credentials are unchanged.\n");
+  if (name !== DEFAULT_ACCOUNT) return entry && (entry.expiresAt === undefined || entry.expiresAt > now()) ? 0 : 1;
   return status.hasCredentials && !status.isExpired ? 0 : 1;
 }

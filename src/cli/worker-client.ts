@@ -92,8 +92,10 @@ export interface PushBody {
   accountId?: string;
 }
 
-export async function pushCredentials(workerUrl: string, key: string, body: PushBody): Promise<void> {
-  await call(`${workerUrl}/admin/credentials`, key, {
+/** Pushes a login; `account` names the pool's account it replaces (docs/protocol.md §9.2), the default one when absent. */
+export async function pushCredentials(workerUrl: string, key: string, body: PushBody, account?: string): Promise<void> {
+  const query = account === undefined ? "" : `?account=${encodeURIComponent(account)}`;
+  await call(`${workerUrl}/admin/credentials${query}`, key, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),

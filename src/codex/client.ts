@@ -11,6 +11,7 @@ import { formatDuration } from "../core/time.js";
 import type { Logger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { conversationHeaders } from "./conversation-headers.js";
+import { isEncryptedContentRejection, withoutEncryptedReasoning } from "./encrypted-reasoning.js";
 import type { RateLimitTracker } from "./rate-limits.js";
 import { upstreamHttpError } from "./upstream-errors.js";
 
@@ -24,6 +25,8 @@ export interface CodexClientDeps {
 
 /** The account a call runs as: its tokens, and where the usage windows its answers report go. */
 export interface UpstreamAccount {
+  /** The pool's name for the account, for log lines. */
+  name?: string;
   auth: AuthProvider;
   rateLimits?: RateLimitTracker;
 }
@@ -111,8 +114,33 @@ export class CodexClient {
     options: UpstreamCallOptions = {},
   ): Promise<Response> {
     const url = `${this.deps.config.codexBaseUrl}/responses`;
-    const payload = JSON.stringify(body);
-    return this.send(account, url, { method: "POST", body: payload }, "text/event-stream", options);
+    try {
+      return await this.send(
+        account,
+        url,
+        { method: "POST", body: JSON.stringify(body) },
+        "text/event-stream",
+        options,
+      );
+    } catch (error) {
+      // Reasoning encrypted under another account (after a failover or a new login): once, without it.
+      const stripped = isEncryptedContentRejection(error) ? withoutEncryptedReasoning(body) : undefined;
+      if (!stripped) throw error;
+      this.deps.logger.warn(
+        "the backend could not read earlier reasoning made under another account; retrying without it",
+        {
+          account: account.name,
+          removed: stripped.removed,
+        },
+      );
+      return this.send(
+        account,
+        url,
+        { method: "POST", body: JSON.stringify(stripped.body) },
+        "text/event-stream",
+        options,
+      );
+    }
   }
 
   /**

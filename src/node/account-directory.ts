@@ -11,6 +11,7 @@
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import Conf from "conf";
 import {
   checkAccountName,
   DEFAULT_ACCOUNT,
@@ -23,17 +24,23 @@ const ACCOUNT_FILE_RE = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})\.json$/;
 
 export class NodeAccountDirectory implements AccountDirectory {
   private readonly stores = new Map<string, ConfCredentialStore>();
-  readonly defaultStore: ConfCredentialStore;
+  /** The directory holding credentials.json, usage.json and accounts/. */
+  readonly directory: string;
 
-  /** `cwd`: CODEX_PROXY_HOME, or conf's per-user directory when absent. */
+  /**
+   * `cwd`: CODEX_PROXY_HOME, or conf's per-user directory when absent. Opens no credential file:
+   * a corrupt one (which `open` reports) must not hide the other accounts from `accounts` and `status`.
+   */
   constructor(cwd?: string) {
-    this.defaultStore = new ConfCredentialStore({ cwd });
-    this.stores.set(DEFAULT_ACCOUNT, this.defaultStore);
+    // Only to learn conf's per-user directory; this handle never reads or writes a file.
+    this.directory =
+      cwd ??
+      path.dirname(new Conf({ projectName: "codex-proxy", configName: "credentials", clearInvalidConfig: true }).path);
   }
 
-  /** The directory holding credentials.json, usage.json and accounts/. */
-  get directory(): string {
-    return this.defaultStore.directory;
+  /** The default account's store (credentials.json); throws CredentialFileError when the file cannot be read. */
+  get defaultStore(): ConfCredentialStore {
+    return this.open(DEFAULT_ACCOUNT);
   }
 
   get accountsDirectory(): string {
@@ -42,14 +49,20 @@ export class NodeAccountDirectory implements AccountDirectory {
 
   /** The file of `name` (for messages). */
   pathOf(name: string): string {
-    return name === DEFAULT_ACCOUNT ? this.defaultStore.path : path.join(this.accountsDirectory, `${name}.json`);
+    return path.join(
+      name === DEFAULT_ACCOUNT ? this.directory : this.accountsDirectory,
+      `${name === DEFAULT_ACCOUNT ? "credentials" : name}.json`,
+    );
   }
 
   open(name: string): ConfCredentialStore {
     const checked = checkAccountName(name);
     let store = this.stores.get(checked);
     if (!store) {
-      store = new ConfCredentialStore({ cwd: this.accountsDirectory, configName: checked });
+      store =
+        checked === DEFAULT_ACCOUNT
+          ? new ConfCredentialStore({ cwd: this.directory })
+          : new ConfCredentialStore({ cwd: this.accountsDirectory, configName: checked });
       this.stores.set(checked, store);
     }
     return store;

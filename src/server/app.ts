@@ -28,6 +28,7 @@ import { handleImageEdits, handleImageGenerations } from "./routes/images.js";
 import { handleResponsesCompact } from "./routes/responses-compact.js";
 import { handleCodexUsage, handleUsage } from "./routes/usage.js";
 import { handlePool } from "./routes/pool.js";
+import { statusPageRoutes } from "./status-page/routes.js";
 import { AccountPool } from "../pool/account-pool.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 
@@ -328,6 +329,8 @@ export function createApp(deps: AppDeps): ProxyApp {
     ],
     ["GET", "/v1/usage", () => handleUsage(context)],
     ["GET", "/v1/pool", () => handlePool(context)],
+    // The owner's status page: static files with no data; it reads /v1/pool, guarded like all of /v1.
+    ...statusPageRoutes.map(([path, respond]): (typeof routes)[number] => ["GET", path, respond]),
     ...CODEX_USAGE_PATHS.map((path): (typeof routes)[number] => [
       "GET",
       path,

@@ -62,3 +62,32 @@ describe("codex exec through the proxy", () => {
     console.info(`codex exec with the WebSocket refused: ${Math.round(run.ms)} ms`);
   }, 90_000);
 });
+
+describe("codex exec on two accounts", () => {
+  it("finishes a task through a usage limit met mid-task, with one line in the log", async () => {
+    const pool = await startTestProxy({
+      codexBaseUrl: backend.url,
+      accounts: ["personal", "work"],
+      env: { POOL_STRATEGY: "fill-first" },
+    });
+    try {
+      // The task's first request is served by personal; its next one meets personal's limit.
+      backend.limitAccount("acct_personal", { resetsAt: Math.floor(Date.now() / 1000) + 3600, afterRequests: 1 });
+      backend.enqueue({ kind: "tool_calls", calls: [{ name: "no_such_tool", arguments: "{}" }] });
+      backend.enqueue({ kind: "text", text: "Task done" });
+      const run = await runCodexExec({ baseURL: pool.baseURL, prompt: "Do the task" });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain("Task done");
+      expect(`${run.stdout}${run.stderr}`).not.toMatch(/usage limit|429|rate limit/i);
+      const accounts = upstream().map((r) => r.headers["chatgpt-account-id"]);
+      // work cannot read the reasoning personal encrypted: refused once, then sent again without it.
+      expect(accounts).toEqual(["acct_personal", "acct_personal", "acct_work", "acct_work"]);
+      const replayed = upstream()[3]!.body.input as Array<{ type?: string; encrypted_content?: string }>;
+      expect(replayed.some((item) => item.type === "function_call")).toBe(true);
+      expect(replayed.some((item) => item.encrypted_content !== undefined)).toBe(false);
+      expect(pool.logs.filter((line) => line.includes("reached its usage limit"))).toHaveLength(1);
+    } finally {
+      await pool.close(100);
+    }
+  }, 90_000);
+});

@@ -47,8 +47,9 @@ describe("usage visibility", () => {
     serve.child.kill("SIGTERM");
     await serve.exited;
     const status = await runCliInProcess(["status"], { CODEX_PROXY_HOME: home });
-    expect(status.stdout).toMatch(/5-hour window: 12\.5% used, resets in/);
-    expect(status.stdout).toMatch(/weekly window: 40% used/);
+    // As bars, each labelled by its window's length.
+    expect(status.stdout).toMatch(/5-hour {2}\[###-----------------\] 12\.5% · resets in/);
+    expect(status.stdout).toMatch(/weekly {2}\[########------------\] 40%/);
     const json = JSON.parse((await runCliInProcess(["status", "--json"], { CODEX_PROXY_HOME: home })).stdout);
     expect(json.rateLimits.windows[0].usedPercent).toBe(12.5);
   });

@@ -98,6 +98,8 @@ export interface AccountLimit {
   /** Report it inside a 200 stream (`response.failed`) instead of as an HTTP 429. */
   inStream?: boolean;
   planType?: string;
+  /** Serve this many more `/responses` requests of the account normally first (a limit met mid-task). */
+  afterRequests?: number;
 }
 
 /** What the backend needs of a fake OAuth server to trust the access tokens it issues. */
@@ -527,7 +529,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
   /** The account's limit while it has not reset. */
   const limitOf = (accountId: string | undefined): AccountLimit | undefined => {
     const limit = accountId === undefined ? undefined : limits.get(accountId);
-    if (!limit || limit.resetsAt * 1000 <= Date.now()) return undefined;
+    if (!limit || limit.resetsAt * 1000 <= Date.now() || (limit.afterRequests ?? 0) > 0) return undefined;
     return limit;
   };
   const rateLimitHeaders = (accountId?: string): Record<string, string> => {
@@ -695,9 +697,40 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
         res.writeHead(200, streamHeaders(accountId));
         res.end(scenario.sse);
         return;
-      default:
-        void writePlan(res, buildPlan(scenario, ctx), accountId);
+      default: {
+        const plan = buildPlan(scenario, ctx);
+        if (accountId) rememberBlobs(plan, accountId);
+        void writePlan(res, plan, accountId);
+      }
     }
+  }
+
+  /** Which account each encrypted reasoning blob was issued to: like the real backend, only that one can read it. */
+  const blobOwners = new Map<string, string>();
+  function rememberBlobs(plan: StreamPlan, accountId: string): void {
+    for (const frame of [...plan.head, ...plan.paced, ...plan.tail])
+      for (const match of frame.matchAll(/"encrypted_content":"(gAAAA[^"]+)"/g)) blobOwners.set(match[1]!, accountId);
+  }
+  /** The first replayed blob that another account was given, as the backend's 400. */
+  function foreignBlob(input: unknown, accountId: string): Rejection | undefined {
+    if (!Array.isArray(input)) return undefined;
+    for (const item of input) {
+      const blob = isRecord(item) && item.type === "reasoning" ? item.encrypted_content : undefined;
+      const owner = typeof blob === "string" ? blobOwners.get(blob) : undefined;
+      if (owner && owner !== accountId)
+        return {
+          status: 400,
+          body: {
+            error: {
+              message: `The encrypted content ${String(blob).slice(0, 4)}...${String(blob).slice(-4)} could not be verified. Reason: Encrypted content could not be decrypted or parsed.`,
+              type: "invalid_request_error",
+              param: null,
+              code: "invalid_encrypted_content",
+            },
+          },
+        };
+    }
+    return undefined;
   }
 
   function handleResponses(req: http.IncomingMessage, res: http.ServerResponse, raw: string, body: unknown): void {
@@ -707,13 +740,15 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       return sendJson(res, 400, { detail: raw ? "Invalid JSON body" : "Request body is required" });
     const accountId = req.headers["chatgpt-account-id"] as string;
     const noPlan = { body: {}, requestBytes: 0, model: undefined };
+    const pending = limits.get(accountId);
     const limit = limitOf(accountId);
+    if (pending?.afterRequests) pending.afterRequests--;
     if (limit && !limit.inStream) return sendJson(res, 429, { error: limitBody(limit) }, rateLimitHeaders(accountId));
     const standing = accountAnswers.get(accountId);
     if (standing?.kind === "http") return answerScenario(res, standing, noPlan, accountId);
     // An edge answer (429, 5xx, Cloudflare) comes before the request is even looked at.
     if (queue[0]?.kind === "http") return answerScenario(res, queue.shift()!, noPlan, accountId);
-    const rejection = validate(body, models);
+    const rejection = validate(body, models) ?? foreignBlob((body as Json).input, accountId);
     if (rejection) return sendJson(res, rejection.status, rejection.body);
     if (limit) return answerScenario(res, { kind: "raw", sse: limitFailedStream(limit) }, noPlan, accountId);
     const json = body as Json; // validated: an object with the fields above
@@ -819,7 +854,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
       accepted.delete(token);
     },
     limitAccount: (accountId, limit) => {
-      limits.set(accountId, limit);
+      limits.set(accountId, { ...limit });
     },
     liftLimit: (accountId) => {
       limits.delete(accountId);
@@ -860,6 +895,7 @@ export async function startFakeCodexBackend(options: FakeCodexBackendOptions = {
     },
     reset: () => {
       requests.splice(0);
+      blobOwners.clear();
       queue.splice(0);
       pickDefault = defaultScenario;
       closedEarly = 0;
