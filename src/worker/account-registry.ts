@@ -11,7 +11,7 @@ export interface RegistryEntry {
 }
 
 /** `default` first, then by name: the order every account list uses. */
-export function sortRegistry(entries: RegistryEntry[]): RegistryEntry[] {
+function sortRegistry(entries: RegistryEntry[]): RegistryEntry[] {
   return [...entries].sort((a, b) =>
     a.name === b.name ? 0 : a.name === DEFAULT_ACCOUNT ? -1 : b.name === DEFAULT_ACCOUNT ? 1 : a.name < b.name ? -1 : 1,
   );

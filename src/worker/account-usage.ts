@@ -8,8 +8,8 @@ import type { RateLimitSnapshot } from "../codex/rate-limits.js";
 import type { StoredCredentials } from "../credentials/types.js";
 import type { AccountSummary } from "../pool/types.js";
 
-export type CooldownState = "cooling_down" | "backing_off";
-export type OutOfRotationState = "no_codex" | "needs_login";
+type CooldownState = "cooling_down" | "backing_off";
+type OutOfRotationState = "no_codex" | "needs_login";
 
 export interface AccountUsage {
   /** Epoch ms when the running cooldown or backoff ends. */

@@ -57,7 +57,7 @@ const REGISTRY_STORAGE_KEY = "registry";
  * nothing in storage means "never written here": KV's copy is used (e.g. a
  * namespace filled before this object existed).
  */
-export class DurableCredentialStore implements CredentialStore {
+class DurableCredentialStore implements CredentialStore {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly kv: KvCredentialStore;
 
