@@ -5,7 +5,7 @@
  * events are held back until the first event that carries the answer.
  */
 import { isTerminalEvent, type UpstreamEvent } from "../codex/events.js";
-import { isLifecycleEvent, parseEventData, type EventReader, type FrameBytes, type RawEvent } from "../codex/sse.js";
+import { isLifecycleEvent, parseEventData, type EventReader, type RawEvent } from "../codex/sse.js";
 import type { RouteContext } from "./context.js";
 import type { Logger } from "../core/logging.js";
 import { inStreamFailure, prematureClose } from "../codex/upstream-errors.js";
@@ -13,16 +13,8 @@ import { ProxyError, toProxyError } from "../core/errors.js";
 import { MAX_RETRIES } from "../codex/client.js";
 
 export interface EventRelay {
-  /**
-   * Client-facing output for one upstream event ("" to send nothing): text,
-   * or the event's own bytes (`raw.frame`) for the `verbatimTypes`.
-   */
-  onEvent(raw: RawEvent): string | FrameBytes;
-  /**
-   * Event types whose frames the relay sends on unchanged: the reader then
-   * hands them over as bytes (`RawEvent.frame`), neither decoded nor parsed.
-   */
-  readonly verbatimTypes?: readonly string[];
+  /** Client-facing text for one upstream event ("" to send nothing). */
+  onEvent(raw: RawEvent): string;
   /** The upstream closed; text to finish with (an error if no terminal event was seen). */
   onEnd(): string;
   /** Reading failed (idle timeout, broken connection); text that tells the client. */
@@ -74,54 +66,22 @@ export async function openEventStream(reader: EventReader): Promise<OpenedStream
 /** Output batched into one write; small enough that the first bytes leave promptly. */
 const FLUSH_SIZE = 16 * 1024;
 
-const encoder = new TextEncoder();
-
-/** A run of upstream bytes to send as they are. */
-interface ByteRun {
-  bytes: Uint8Array;
-  start: number;
-  end: number;
-}
-
-/** Turns events into the output to write, noting when the answer ended. */
+/** Turns events into the text to write, noting when the answer ended. */
 class RelayCursor {
-  /** Output not yet taken: text, and runs of upstream frames passed as bytes. */
-  private parts: Array<string | ByteRun> = [];
   private text = "";
-  private bytes = 0;
   /** A terminal event went through: nothing more is relayed. */
   terminal = false;
 
   constructor(private readonly relay: EventRelay) {}
 
-  private push(output: string | FrameBytes): void {
-    if (typeof output === "string") {
-      this.text += output;
-      return;
-    }
-    this.bytes += output.end - output.start;
-    if (this.text) {
-      this.parts.push(this.text);
-      this.text = "";
-    } else {
-      // Frames that follow each other in the upstream's chunk are one run of it.
-      const previous = this.parts[this.parts.length - 1];
-      if (typeof previous === "object" && previous.bytes === output.bytes && previous.end === output.start) {
-        previous.end = output.end;
-        return;
-      }
-    }
-    this.parts.push({ bytes: output.bytes, start: output.start, end: output.end });
-  }
-
   add(raw: RawEvent): void {
     if (isTerminalEvent(raw.type)) this.terminal = true;
-    this.push(this.relay.onEvent(raw));
+    this.text += this.relay.onEvent(raw);
   }
 
-  /** Adds the events that already arrived, up to `limit` units of output or the terminal event. */
+  /** Adds the events that already arrived, up to `limit` characters of output or the terminal event. */
   addBuffered(reader: EventReader, limit = FLUSH_SIZE): void {
-    while (!this.terminal && this.size < limit) {
+    while (!this.terminal && this.text.length < limit) {
       const raw = reader.takeBuffered();
       if (!raw) return;
       this.add(raw);
@@ -130,45 +90,25 @@ class RelayCursor {
 
   /** The upstream closed (cleanly, or right after the terminal event). */
   end(): void {
-    this.push(this.relay.onEnd());
+    this.text += this.relay.onEnd();
   }
 
   fail(error: ProxyError): void {
-    this.push(this.relay.onError(error));
+    this.text += this.relay.onError(error);
   }
 
-  /** Characters of text plus bytes of frames: a write's size, near enough. */
   get size(): number {
-    return this.text.length + this.bytes;
+    return this.text.length;
   }
 
-  /** The output so far as one chunk (empty when there is none), and a fresh start. */
-  take(): Uint8Array {
+  take(): string {
     const text = this.text;
-    const parts = this.parts;
     this.text = "";
-    this.parts = [];
-    this.bytes = 0;
-    if (parts.length === 0) return text ? encoder.encode(text) : EMPTY;
-    if (text) parts.push(text);
-    const only = parts[0]!;
-    if (parts.length === 1 && typeof only === "object") return only.bytes.subarray(only.start, only.end);
-    let room = 0;
-    for (const part of parts) room += typeof part === "string" ? part.length * 3 : part.end - part.start;
-    const out = new Uint8Array(room);
-    let at = 0;
-    for (const part of parts) {
-      if (typeof part === "string") at += encoder.encodeInto(part, out.subarray(at)).written;
-      else {
-        out.set(part.bytes.subarray(part.start, part.end), at);
-        at += part.end - part.start;
-      }
-    }
-    return out.subarray(0, at);
+    return text;
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
 
 /**
  * The relay: a pull-based ReadableStream, the same on Node and on the Worker.
@@ -189,10 +129,9 @@ export function relayEvents(
   };
   const cursor = new RelayCursor(relay);
   const enqueue = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    const output = cursor.take();
-    if (output.length > 0) controller.enqueue(output);
+    const text = cursor.take();
+    if (text) controller.enqueue(encoder.encode(text));
   };
-  if (relay.verbatimTypes?.length) reader.passVerbatim(relay.verbatimTypes);
 
   const next = idleAwareNext(reader, relay);
 

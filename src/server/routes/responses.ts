@@ -4,7 +4,7 @@
  * came) or aggregate it into one Response object.
  */
 import { isTerminalSuccess, type UpstreamEvent, type UpstreamResponseObject } from "../../codex/events.js";
-import { parseEventData, type EventReader, type FrameBytes, type RawEvent } from "../../codex/sse.js";
+import { parseEventData, type EventReader, type RawEvent } from "../../codex/sse.js";
 import { inStreamFailure, prematureClose } from "../../codex/upstream-errors.js";
 import { normaliseResponsesRequest } from "../../translate/responses-request.js";
 import { OutputCollector } from "../../translate/responses-aggregate.js";
@@ -34,25 +34,12 @@ function errorFrame(error: ProxyError): string {
   );
 }
 
-/**
- * The deltas, nearly all of a stream: the reader hands them over as the
- * upstream's bytes, which are sent on without being decoded or parsed.
- */
-const DELTA_TYPES = [
-  "response.output_text.delta",
-  "response.reasoning_summary_text.delta",
-  "response.reasoning_text.delta",
-  "response.function_call_arguments.delta",
-] as const;
-
 /** Relays events verbatim except the terminal one, whose empty `output` is rebuilt. */
 export class ResponsesRelay implements EventRelay {
   private readonly collector = new OutputCollector();
   private terminal = false;
-  readonly verbatimTypes = DELTA_TYPES;
 
-  onEvent(raw: RawEvent): string | FrameBytes {
-    if (raw.frame) return raw.frame;
+  onEvent(raw: RawEvent): string {
     if (raw.type === "response.output_item.done") {
       const event = parseEventData(raw);
       if (event) this.collector.addDone(event);
