@@ -419,12 +419,78 @@ async function main(): Promise<void> {
     },
   ];
 
-  const [directTarget, , responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
+  const [directTarget, floorTarget, responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
 
   // Warm-up: connections, JIT, the proxy's model catalogue.
   for (const target of targets) await runBatch(target, 8, 3, "bench");
 
-  // Memory per open stream, measured first while the heap is small: HOLD streams stay open for a few seconds each.
+  const levels = [
+    { concurrency: 1, rounds: QUICK ? 30 : 120 },
+    { concurrency: 32, rounds: QUICK ? 3 : 8 },
+    { concurrency: 256, rounds: QUICK ? 1 : 3 },
+  ];
+  const results: Record<string, Record<string, Series>> = {};
+  // CPU of the process that serves each target (the floor, or the proxy), per answer.
+  const serverOf = (target: Target) =>
+    target.name.startsWith("proxy") ? proxy.pid! : target.name.startsWith("floor") ? floor.pid! : undefined;
+  const cpuPerAnswerMs: Record<string, Record<string, number>> = {};
+  /** Proxy CPU and upstream events, for the CPU per event of a set of levels. */
+  const proxyCpu = { ms: 0, events: 0 };
+  const measureLevel = async (
+    key: string,
+    level: { concurrency: number; rounds: number },
+    totals: Map<string, { ms: number; answers: number }>,
+  ) => {
+    const collected = new Map<string, { samples: Sample[]; wallMs: number }>();
+    const levelCpu = new Map<string, { ms: number; answers: number }>();
+    // Interleave targets round by round so drift on a shared machine hits all alike.
+    for (let r = 0; r < level.rounds; r++) {
+      for (const target of targets) {
+        const server = serverOf(target);
+        const before = server ? cpuMs(server) : 0;
+        const batch = await runBatch(target, level.concurrency, 1, "bench");
+        if (server) {
+          const used = cpuMs(server) - before;
+          for (const sums of [levelCpu, totals]) {
+            const entry = sums.get(target.name) ?? { ms: 0, answers: 0 };
+            entry.ms += used;
+            entry.answers += batch.samples.length;
+            sums.set(target.name, entry);
+          }
+          if (server === proxy.pid) {
+            proxyCpu.ms += used;
+            proxyCpu.events += batch.samples.length * (DELTAS + 12);
+          }
+        }
+        const entry = collected.get(target.name) ?? { samples: [], wallMs: 0 };
+        entry.samples.push(...batch.samples);
+        entry.wallMs += batch.wallMs;
+        collected.set(target.name, entry);
+      }
+    }
+    results[key] = Object.fromEntries(
+      [...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]),
+    );
+    cpuPerAnswerMs[key] = Object.fromEntries([...levelCpu].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
+  };
+  const cpuTotals = new Map<string, { ms: number; answers: number }>();
+  for (const level of levels) await measureLevel(`c${level.concurrency}`, level, cpuTotals);
+  const proxyCpuPerUpstreamEventUs = round((proxyCpu.ms * 1000) / Math.max(1, proxyCpu.events), 3);
+  cpuPerAnswerMs.all = Object.fromEntries([...cpuTotals].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
+  const floorCpu = cpuPerAnswerMs.all[FLOOR]!;
+  const cpuPerAnswer = {
+    ms: cpuPerAnswerMs,
+    /** All levels together (not the one after held streams), proxy over floor. */
+    vsFloor: Object.fromEntries(
+      Object.entries(cpuPerAnswerMs.all)
+        .filter(([name]) => name !== FLOOR)
+        .map(([name, ms]) => [name, round(ms / floorCpu, 2)]),
+    ),
+  };
+
+  // Memory per open stream: HOLD streams stay open for a few seconds each. Measured after the
+  // latency levels: a process that has just held 1,000 streams is in another state (bigger heap,
+  // memory handed back to the system and faulted in again), measured on its own below.
   const idleRss = rssKiB(proxy.pid!);
   let opened = 0;
   let allOpen: () => void = () => {};
@@ -449,65 +515,15 @@ async function main(): Promise<void> {
     perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
   };
 
-  const levels = [
-    { concurrency: 1, rounds: QUICK ? 30 : 120 },
-    { concurrency: 32, rounds: QUICK ? 3 : 8 },
-    { concurrency: 256, rounds: QUICK ? 1 : 3 },
-  ];
-  const results: Record<string, Record<string, Series>> = {};
-  let proxyCpuMs = 0;
-  let proxyUpstreamEvents = 0;
-  // CPU of the process that serves each target (the floor, or the proxy), per answer.
-  const serverOf = (target: Target) =>
-    target.name.startsWith("proxy") ? proxy.pid! : target.name.startsWith("floor") ? floor.pid! : undefined;
-  const cpuTotals = new Map<string, { ms: number; answers: number }>();
-  const cpuPerAnswerMs: Record<string, Record<string, number>> = {};
-  for (const level of levels) {
-    const collected = new Map<string, { samples: Sample[]; wallMs: number }>();
-    const levelCpu = new Map<string, { ms: number; answers: number }>();
-    // Interleave targets round by round so drift on a shared machine hits all alike.
-    for (let r = 0; r < level.rounds; r++) {
-      for (const target of targets) {
-        const server = serverOf(target);
-        const before = server ? cpuMs(server) : 0;
-        const batch = await runBatch(target, level.concurrency, 1, "bench");
-        if (server) {
-          const used = cpuMs(server) - before;
-          for (const totals of [levelCpu, cpuTotals]) {
-            const entry = totals.get(target.name) ?? { ms: 0, answers: 0 };
-            entry.ms += used;
-            entry.answers += batch.samples.length;
-            totals.set(target.name, entry);
-          }
-          if (server === proxy.pid) {
-            proxyCpuMs += used;
-            proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
-          }
-        }
-        const entry = collected.get(target.name) ?? { samples: [], wallMs: 0 };
-        entry.samples.push(...batch.samples);
-        entry.wallMs += batch.wallMs;
-        collected.set(target.name, entry);
-      }
-    }
-    results[`c${level.concurrency}`] = Object.fromEntries(
-      [...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]),
-    );
-    cpuPerAnswerMs[`c${level.concurrency}`] = Object.fromEntries(
-      [...levelCpu].map(([name, c]) => [name, round(c.ms / c.answers, 3)]),
-    );
-  }
-  cpuPerAnswerMs.all = Object.fromEntries([...cpuTotals].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
-  const floorCpu = cpuPerAnswerMs.all[FLOOR]!;
-  const cpuPerAnswer = {
-    ms: cpuPerAnswerMs,
-    /** All levels together, proxy over floor. */
-    vsFloor: Object.fromEntries(
-      Object.entries(cpuPerAnswerMs.all)
-        .filter(([name]) => name !== FLOOR)
-        .map(([name, ms]) => [name, round(ms / floorCpu, 2)]),
-    ),
-  };
+  // Concurrency 1 again, now that both the proxy and the floor have held 1,000 streams.
+  const floorHeld = Array.from({ length: HOLD_STREAMS }, () =>
+    streamRequest(floorTarget.url, floorTarget.body("HOLD"), {}),
+  );
+  await Promise.all(floorHeld);
+  proxyCpu.ms = 0;
+  proxyCpu.events = 0;
+  await measureLevel("c1-after-held-streams", levels[0]!, new Map());
+  const proxyCpuPerUpstreamEventAfterHeldUs = round((proxyCpu.ms * 1000) / Math.max(1, proxyCpu.events), 3);
 
   // 1,000 concurrent full streams (issue 6): zero errors.
   const burst = await runBatch(chatTarget, 1000, 1, "DELTAS=200");
@@ -566,7 +582,8 @@ async function main(): Promise<void> {
     deltasPerAnswer: DELTAS,
     quick: QUICK,
     latency: results,
-    proxyCpuPerUpstreamEventUs: round((proxyCpuMs * 1000) / Math.max(1, proxyUpstreamEvents), 3),
+    proxyCpuPerUpstreamEventUs,
+    proxyCpuPerUpstreamEventAfterHeldUs,
     cpuPerAnswer,
     translation,
     memory,
@@ -585,6 +602,7 @@ async function main(): Promise<void> {
 function printReport(report: {
   latency: Record<string, Record<string, Series>>;
   proxyCpuPerUpstreamEventUs: number;
+  proxyCpuPerUpstreamEventAfterHeldUs: number;
   cpuPerAnswer: { ms: Record<string, Record<string, number>>; vsFloor: Record<string, number> };
   translation: { parseAndTranslateUs: number; translateOnlyUs: number; chatRelayUs: number; anthropicRelayUs: number };
   memory: {
@@ -625,15 +643,17 @@ function printReport(report: {
     }
   }
   lines.push("");
-  lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
+  lines.push(
+    `proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs; at concurrency 1 after 1,000 held streams: ${report.proxyCpuPerUpstreamEventAfterHeldUs} µs`,
+  );
   lines.push("");
-  lines.push("| server CPU per answer (ms) | c1 | c32 | c256 | all | all vs floor |");
-  lines.push("|---|---|---|---|---|---|");
+  lines.push("| server CPU per answer (ms) | c1 | c32 | c256 | all | all vs floor | c1 after 1,000 held streams |");
+  lines.push("|---|---|---|---|---|---|---|");
   for (const name of Object.keys(report.cpuPerAnswer.ms.all ?? {})) {
     const at = (level: string) => report.cpuPerAnswer.ms[level]?.[name] ?? "—";
     const ratio = report.cpuPerAnswer.vsFloor[name];
     lines.push(
-      `| ${name} | ${at("c1")} | ${at("c32")} | ${at("c256")} | ${at("all")} | ${ratio === undefined ? "1.00" : ratio.toFixed(2)}× |`,
+      `| ${name} | ${at("c1")} | ${at("c32")} | ${at("c256")} | ${at("all")} | ${ratio === undefined ? "1.00" : ratio.toFixed(2)}× | ${at("c1-after-held-streams")} |`,
     );
   }
   lines.push("");
