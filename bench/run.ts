@@ -7,7 +7,9 @@
  * built CLI a user runs), the floor (bench/pipe-proxy.ts: a byte pipe, the
  * least any Node proxy costs) and this load generator. With two or more CPUs
  * the proxies get CPU 1 and the backend and load generator CPU 0, so that the
- * proxy's work does not slow the backend it is compared with.
+ * proxy's work does not slow the backend it is compared with. A second,
+ * fresh proxy and floor then hold 1,000 open streams each: memory per
+ * stream, and concurrency 1 once more in that state.
  * Knobs (env): BENCH_DELTAS (2000), BENCH_QUICK=1 (fewer rounds),
  * BENCH_PROFILE=1 (proxy --cpu-prof), BENCH_PIN=0 (no CPU pinning).
  */
@@ -329,12 +331,16 @@ async function main(): Promise<void> {
   children.push(fake);
   const fakeUrl = JSON.parse(await firstLine(fake, (l) => l.startsWith("{"), "fake backend")).url as string;
 
-  const floor = spawn(process.execPath, ["--import", "tsx", "bench/pipe-proxy.ts", fakeUrl], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(floor);
-  const floorUrl = JSON.parse(await firstLine(floor, (l) => l.startsWith("{"), "pipe proxy")).url as string;
+  const startFloor = async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/pipe-proxy.ts", fakeUrl], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const url = JSON.parse(await firstLine(child, (l) => l.startsWith("{"), "pipe proxy")).url as string;
+    return { child, url };
+  };
+  const { child: floor, url: floorUrl } = await startFloor();
 
   // A stored login, as a user has after `codex-proxy login`: the credential file is on every request's path.
   const home = mkdtempSync(path.join(os.tmpdir(), "codex-proxy-bench-"));
@@ -348,26 +354,29 @@ async function main(): Promise<void> {
     },
   );
 
-  const port = await freePort();
-  const proxyArgs = [
-    ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []),
-    "bin/codex-proxy.mjs",
-    "serve",
-    "--port",
-    String(port),
-  ];
-  const proxy = spawn(process.execPath, proxyArgs, {
-    cwd: root,
-    env: { ...process.env, CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: home },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(proxy);
-  await firstLine(proxy, (l) => l.includes("listening"), "proxy");
+  const startProxy = async () => {
+    const port = await freePort();
+    const args = [
+      ...(PROFILE ? ["--cpu-prof", "--cpu-prof-dir", "bench/results/profiles"] : []),
+      "bin/codex-proxy.mjs",
+      "serve",
+      "--port",
+      String(port),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, CODEX_BASE_URL: fakeUrl, LOG_LEVEL: "warn", ENV: "production", CODEX_PROXY_HOME: home },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    await firstLine(child, (l) => l.includes("listening"), "proxy");
+    return { child, base: `http://127.0.0.1:${port}` };
+  };
+  const { child: proxy, base: proxyBase } = await startProxy();
   // What a `serve` left running holds before its first request: what it loaded at start.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const startRss = { proxy: rssKiB(proxy.pid!), floor: rssKiB(floor.pid!) };
   const pinned = PIN && pin(process.pid, 0) && pin(fake.pid!, 0) && pin(floor.pid!, 1) && pin(proxy.pid!, 1);
-  const proxyBase = `http://127.0.0.1:${port}`;
 
   const directHeaders = {
     authorization: `Bearer bench`,
@@ -375,7 +384,7 @@ async function main(): Promise<void> {
     accept: "text/event-stream",
   };
   const userInput = (text: string) => [{ type: "message", role: "user", content: [{ type: "input_text", text }] }];
-  const targets: Target[] = [
+  const targetsFor = (floorUrl: string, proxyBase: string): Target[] => [
     {
       name: "direct",
       url: new URL(`${fakeUrl}/responses`),
@@ -418,36 +427,12 @@ async function main(): Promise<void> {
         }),
     },
   ];
+  const targets = targetsFor(floorUrl, proxyBase);
 
   const [directTarget, , responsesTarget, chatTarget] = targets as [Target, Target, Target, Target];
 
   // Warm-up: connections, JIT, the proxy's model catalogue.
   for (const target of targets) await runBatch(target, 8, 3, "bench");
-
-  // Memory per open stream, measured first while the heap is small: HOLD streams stay open for a few seconds each.
-  const idleRss = rssKiB(proxy.pid!);
-  let opened = 0;
-  let allOpen: () => void = () => {};
-  const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
-  const held = Array.from({ length: HOLD_STREAMS }, () =>
-    streamRequest(chatTarget.url, chatTarget.body("HOLD"), {}, () => {
-      if (++opened === HOLD_STREAMS) allOpen();
-    }),
-  );
-  await Promise.race([allOpenPromise, new Promise((r) => setTimeout(r, 20_000))]);
-  await new Promise((r) => setTimeout(r, 500));
-  const openRss = rssKiB(proxy.pid!);
-  const heldSamples = await Promise.all(held);
-  const memory = {
-    streams: HOLD_STREAMS,
-    opened,
-    errors: heldSamples.filter((s) => !s.ok).length,
-    idleRssAfterStartMiB: round(startRss.proxy / 1024),
-    floorIdleRssAfterStartMiB: round(startRss.floor / 1024),
-    idleRssMiB: round(idleRss / 1024),
-    openRssMiB: round(openRss / 1024),
-    perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
-  };
 
   const levels = [
     { concurrency: 1, rounds: QUICK ? 30 : 120 },
@@ -455,14 +440,21 @@ async function main(): Promise<void> {
     { concurrency: 256, rounds: QUICK ? 1 : 3 },
   ];
   const results: Record<string, Record<string, Series>> = {};
-  let proxyCpuMs = 0;
-  let proxyUpstreamEvents = 0;
   // CPU of the process that serves each target (the floor, or the proxy), per answer.
-  const serverOf = (target: Target) =>
-    target.name.startsWith("proxy") ? proxy.pid! : target.name.startsWith("floor") ? floor.pid! : undefined;
-  const cpuTotals = new Map<string, { ms: number; answers: number }>();
+  const serversOf =
+    (proxyPid: number, floorPid: number) =>
+    (target: Target): number | undefined =>
+      target.name.startsWith("proxy") ? proxyPid : target.name.startsWith("floor") ? floorPid : undefined;
   const cpuPerAnswerMs: Record<string, Record<string, number>> = {};
-  for (const level of levels) {
+  /** Proxy CPU and upstream events, for the CPU per event of a set of levels. */
+  const proxyCpu = { ms: 0, events: 0 };
+  const measureLevel = async (
+    key: string,
+    level: { concurrency: number; rounds: number },
+    totals: Map<string, { ms: number; answers: number }>,
+    targets: Target[],
+    serverOf: (target: Target) => number | undefined,
+  ) => {
     const collected = new Map<string, { samples: Sample[]; wallMs: number }>();
     const levelCpu = new Map<string, { ms: number; answers: number }>();
     // Interleave targets round by round so drift on a shared machine hits all alike.
@@ -473,15 +465,15 @@ async function main(): Promise<void> {
         const batch = await runBatch(target, level.concurrency, 1, "bench");
         if (server) {
           const used = cpuMs(server) - before;
-          for (const totals of [levelCpu, cpuTotals]) {
-            const entry = totals.get(target.name) ?? { ms: 0, answers: 0 };
+          for (const sums of [levelCpu, totals]) {
+            const entry = sums.get(target.name) ?? { ms: 0, answers: 0 };
             entry.ms += used;
             entry.answers += batch.samples.length;
-            totals.set(target.name, entry);
+            sums.set(target.name, entry);
           }
-          if (server === proxy.pid) {
-            proxyCpuMs += used;
-            proxyUpstreamEvents += batch.samples.length * (DELTAS + 12);
+          if (target.name.startsWith("proxy")) {
+            proxyCpu.ms += used;
+            proxyCpu.events += batch.samples.length * (DELTAS + 12);
           }
         }
         const entry = collected.get(target.name) ?? { samples: [], wallMs: 0 };
@@ -490,24 +482,80 @@ async function main(): Promise<void> {
         collected.set(target.name, entry);
       }
     }
-    results[`c${level.concurrency}`] = Object.fromEntries(
+    results[key] = Object.fromEntries(
       [...collected].map(([name, c]) => [name, summarise(c.samples, c.wallMs, DELTAS)]),
     );
-    cpuPerAnswerMs[`c${level.concurrency}`] = Object.fromEntries(
-      [...levelCpu].map(([name, c]) => [name, round(c.ms / c.answers, 3)]),
-    );
-  }
+    cpuPerAnswerMs[key] = Object.fromEntries([...levelCpu].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
+  };
+  const cpuTotals = new Map<string, { ms: number; answers: number }>();
+  for (const level of levels)
+    await measureLevel(`c${level.concurrency}`, level, cpuTotals, targets, serversOf(proxy.pid!, floor.pid!));
+  const proxyCpuPerUpstreamEventUs = round((proxyCpu.ms * 1000) / Math.max(1, proxyCpu.events), 3);
   cpuPerAnswerMs.all = Object.fromEntries([...cpuTotals].map(([name, c]) => [name, round(c.ms / c.answers, 3)]));
   const floorCpu = cpuPerAnswerMs.all[FLOOR]!;
   const cpuPerAnswer = {
     ms: cpuPerAnswerMs,
-    /** All levels together, proxy over floor. */
+    /** All levels together (not the one after held streams), proxy over floor. */
     vsFloor: Object.fromEntries(
       Object.entries(cpuPerAnswerMs.all)
         .filter(([name]) => name !== FLOOR)
         .map(([name, ms]) => [name, round(ms / floorCpu, 2)]),
     ),
   };
+
+  // Then a fresh proxy and a fresh floor, warmed up like the first ones, each hold 1,000 open
+  // streams (HOLD streams stay open for a few seconds each): the proxy's memory per open stream,
+  // then concurrency 1 again. A proxy that has just held that many streams spends more CPU per
+  // answer for a while (README, Performance), so this row stands apart from the levels above.
+  const [held1, held2] = await Promise.all([startProxy(), startFloor()]);
+  const heldProxy = held1.child;
+  const heldFloor = held2.child;
+  if (PIN) {
+    pin(heldProxy.pid!, 1);
+    pin(heldFloor.pid!, 1);
+  }
+  const heldTargets = targetsFor(held2.url, held1.base);
+  for (const target of heldTargets) await runBatch(target, 8, 3, "bench");
+  const [, heldFloorTarget, , heldChatTarget] = heldTargets as [Target, Target, Target, Target];
+  const idleRss = rssKiB(heldProxy.pid!);
+  let opened = 0;
+  let allOpen: () => void = () => {};
+  const allOpenPromise = new Promise<void>((resolve) => (allOpen = resolve));
+  const held = Array.from({ length: HOLD_STREAMS }, () =>
+    streamRequest(heldChatTarget.url, heldChatTarget.body("HOLD"), {}, () => {
+      if (++opened === HOLD_STREAMS) allOpen();
+    }),
+  );
+  const floorHeld = Array.from({ length: HOLD_STREAMS }, () =>
+    streamRequest(heldFloorTarget.url, heldFloorTarget.body("HOLD"), {}),
+  );
+  await Promise.race([allOpenPromise, new Promise((r) => setTimeout(r, 20_000))]);
+  await new Promise((r) => setTimeout(r, 500));
+  const openRss = rssKiB(heldProxy.pid!);
+  const heldSamples = await Promise.all(held);
+  await Promise.all(floorHeld);
+  const memory = {
+    streams: HOLD_STREAMS,
+    opened,
+    errors: heldSamples.filter((s) => !s.ok).length,
+    idleRssAfterStartMiB: round(startRss.proxy / 1024),
+    floorIdleRssAfterStartMiB: round(startRss.floor / 1024),
+    idleRssMiB: round(idleRss / 1024),
+    openRssMiB: round(openRss / 1024),
+    perStreamKiB: round((openRss - idleRss) / HOLD_STREAMS),
+  };
+  proxyCpu.ms = 0;
+  proxyCpu.events = 0;
+  await measureLevel(
+    "c1-after-held-streams",
+    levels[0]!,
+    new Map(),
+    heldTargets,
+    serversOf(heldProxy.pid!, heldFloor.pid!),
+  );
+  const proxyCpuPerUpstreamEventAfterHeldUs = round((proxyCpu.ms * 1000) / Math.max(1, proxyCpu.events), 3);
+  heldProxy.kill("SIGTERM");
+  heldFloor.kill("SIGTERM");
 
   // 1,000 concurrent full streams (issue 6): zero errors.
   const burst = await runBatch(chatTarget, 1000, 1, "DELTAS=200");
@@ -566,7 +614,8 @@ async function main(): Promise<void> {
     deltasPerAnswer: DELTAS,
     quick: QUICK,
     latency: results,
-    proxyCpuPerUpstreamEventUs: round((proxyCpuMs * 1000) / Math.max(1, proxyUpstreamEvents), 3),
+    proxyCpuPerUpstreamEventUs,
+    proxyCpuPerUpstreamEventAfterHeldUs,
     cpuPerAnswer,
     translation,
     memory,
@@ -585,6 +634,7 @@ async function main(): Promise<void> {
 function printReport(report: {
   latency: Record<string, Record<string, Series>>;
   proxyCpuPerUpstreamEventUs: number;
+  proxyCpuPerUpstreamEventAfterHeldUs: number;
   cpuPerAnswer: { ms: Record<string, Record<string, number>>; vsFloor: Record<string, number> };
   translation: { parseAndTranslateUs: number; translateOnlyUs: number; chatRelayUs: number; anthropicRelayUs: number };
   memory: {
@@ -625,15 +675,17 @@ function printReport(report: {
     }
   }
   lines.push("");
-  lines.push(`proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs`);
+  lines.push(
+    `proxy CPU per upstream event (all routes, whole process): ${report.proxyCpuPerUpstreamEventUs} µs; at concurrency 1 after 1,000 held streams: ${report.proxyCpuPerUpstreamEventAfterHeldUs} µs`,
+  );
   lines.push("");
-  lines.push("| server CPU per answer (ms) | c1 | c32 | c256 | all | all vs floor |");
-  lines.push("|---|---|---|---|---|---|");
+  lines.push("| server CPU per answer (ms) | c1 | c32 | c256 | all | all vs floor | c1 after 1,000 held streams |");
+  lines.push("|---|---|---|---|---|---|---|");
   for (const name of Object.keys(report.cpuPerAnswer.ms.all ?? {})) {
     const at = (level: string) => report.cpuPerAnswer.ms[level]?.[name] ?? "—";
     const ratio = report.cpuPerAnswer.vsFloor[name];
     lines.push(
-      `| ${name} | ${at("c1")} | ${at("c32")} | ${at("c256")} | ${at("all")} | ${ratio === undefined ? "1.00" : ratio.toFixed(2)}× |`,
+      `| ${name} | ${at("c1")} | ${at("c32")} | ${at("c256")} | ${at("all")} | ${ratio === undefined ? "1.00" : ratio.toFixed(2)}× | ${at("c1-after-held-streams")} |`,
     );
   }
   lines.push("");

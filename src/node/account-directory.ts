@@ -9,7 +9,7 @@
  * Each file is a ConfCredentialStore: 0600, written atomically, every write
  * under that file's lock.
  */
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import Conf from "conf";
 import {
@@ -59,6 +59,10 @@ export class NodeAccountDirectory implements AccountDirectory {
     const checked = checkAccountName(name);
     let store = this.stores.get(checked);
     if (!store) {
+      if (checked !== DEFAULT_ACCOUNT) {
+        // Only the owner may list it: the account names are its file names (conf would create it 0755).
+        mkdirSync(this.accountsDirectory, { recursive: true, mode: 0o700 });
+      }
       store =
         checked === DEFAULT_ACCOUNT
           ? new ConfCredentialStore({ cwd: this.directory })

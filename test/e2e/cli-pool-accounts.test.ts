@@ -80,6 +80,7 @@ describe("login --name", () => {
     const mine = await loginAs(home, undefined, "acct_personal");
     const work = await loginAs(home, "work", "acct_work");
     expect(statSync(accountFile(home, "work")).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(accountFile(home, "work"))).mode & 0o777).toBe(0o700);
     expect(stored(home, "work")).toMatchObject({
       accessToken: work.access,
       refreshToken: work.refresh,

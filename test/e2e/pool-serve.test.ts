@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NodeAccountDirectory } from "../../src/node/account-directory.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { startCli, tempHome, type RunningCli } from "../helpers/cli.js";
+import { tempHome, startServe, stopServes, type ServeProcess } from "../helpers/cli.js";
 import { accessToken } from "../helpers/jwt.js";
 
 let backend: FakeCodexBackend;
@@ -30,31 +30,19 @@ beforeEach(() => {
   oauth.setRefreshDelay(0);
 });
 
-interface Serve {
-  cli: RunningCli;
-  url: string;
-}
+type Serve = ServeProcess;
 
-async function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
-  const cli = startCli(["serve", "--port", "0"], {
+function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
+  return startServe({
     CODEX_PROXY_HOME: home,
     CODEX_AUTH_ISSUER: oauth.issuer,
     CODEX_BASE_URL: backend.url,
     LOG_LEVEL: "info",
     ...env,
   });
-  try {
-    return { cli, url: (await cli.waitFor(/listening on (http:\/\/\S+)/))[1]! };
-  } catch (error) {
-    cli.child.kill("SIGKILL");
-    throw error;
-  }
 }
 
-async function stop(...servers: Serve[]): Promise<void> {
-  for (const s of servers) s.cli.child.kill("SIGTERM");
-  await Promise.all(servers.map((s) => s.cli.exited));
-}
+const stop = stopServes;
 
 function chat(url: string, account?: string): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {

@@ -15,7 +15,7 @@ import { requestRefresh } from "../../src/auth/oauth-client.js";
 import { ConfCredentialStore } from "../../src/node/conf-store.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer, type IssuedTokens } from "../fake/oauth-server.js";
-import { runCli, startCli, tempHome, type RunningCli } from "../helpers/cli.js";
+import { runCli, tempHome, startServe, stopServes, type ServeProcess } from "../helpers/cli.js";
 
 let backend: FakeCodexBackend;
 let oauth: FakeOAuthServer;
@@ -54,31 +54,19 @@ async function seed(home: string, expiresInMs: number, issuer: FakeOAuthServer =
   return tokens;
 }
 
-interface Serve {
-  cli: RunningCli;
-  url: string;
-}
+type Serve = ServeProcess;
 
-async function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
-  const cli = startCli(["serve", "--port", "0"], {
+function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
+  return startServe({
     CODEX_PROXY_HOME: home,
     CODEX_AUTH_ISSUER: oauth.issuer,
     CODEX_BASE_URL: backend.url,
     LOG_LEVEL: "info",
     ...env,
   });
-  try {
-    return { cli, url: (await cli.waitFor(/listening on (http:\/\/\S+)/))[1]! };
-  } catch (error) {
-    cli.child.kill("SIGKILL");
-    throw error;
-  }
 }
 
-async function stop(...servers: Serve[]): Promise<void> {
-  for (const s of servers) s.cli.child.kill("SIGTERM");
-  await Promise.all(servers.map((s) => s.cli.exited));
-}
+const stop = stopServes;
 
 function chat(url: string): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {

@@ -171,3 +171,26 @@ export function startCli(
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   return { child, output: watched.output, exited, waitFor: watched.waitFor };
 }
+
+/** A `serve` process started by `startServe`, with the URL its banner printed. */
+export interface ServeProcess {
+  cli: RunningCli;
+  url: string;
+}
+
+/** Starts `codex-proxy serve --port 0` with `env` and waits for its banner; killed if it never comes. */
+export async function startServe(env: Record<string, string | undefined>): Promise<ServeProcess> {
+  const cli = startCli(["serve", "--port", "0"], env);
+  try {
+    return { cli, url: (await cli.waitFor(/listening on (http:\/\/\S+)/))[1]! };
+  } catch (error) {
+    cli.child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+/** SIGTERM to each, then waits for all of them to exit. */
+export async function stopServes(...servers: ServeProcess[]): Promise<void> {
+  for (const server of servers) server.cli.child.kill("SIGTERM");
+  await Promise.all(servers.map((server) => server.cli.exited));
+}
