@@ -30,6 +30,8 @@ export class WorkerPools {
   /** The accounts' registry version this pool was built from: an account added here is taken at once. */
   private registryVersion = 0;
   private cooldownsReadAt = Number.NEGATIVE_INFINITY;
+  /** The read of the registry and cooldowns in progress, which concurrent requests wait for. */
+  private refreshing: Promise<void> | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -39,11 +41,37 @@ export class WorkerPools {
     this.now = options.now ?? Date.now;
   }
 
-  /** The pool for this request: the registry's enabled accounts, with the cooldowns every isolate has met. */
+  /**
+   * The pool for this request: the registry's enabled accounts, with the cooldowns every isolate has met.
+   * Requests that arrive while the view is being read wait for it, so none is served from the older one.
+   */
   async current(): Promise<AccountPool> {
-    const now = this.now();
-    const version = this.accounts.registryVersion;
-    if (!this.pool || now - this.registryReadAt >= REGISTRY_TTL_MS || version !== this.registryVersion) {
+    for (;;) {
+      if (this.refreshing) {
+        try {
+          await this.refreshing;
+        } catch (error) {
+          // KV unreadable for a moment: the view this isolate has serves until the next read.
+          if (!this.pool) throw error;
+          this.options.logger.warn("could not read the list of accounts", { error: String(error) });
+        }
+      }
+      const now = this.now();
+      const version = this.accounts.registryVersion;
+      const registryDue =
+        !this.pool || now - this.registryReadAt >= REGISTRY_TTL_MS || version !== this.registryVersion;
+      // One account is always tried, as before pools: no cooldown to read.
+      const cooldownsDue =
+        this.pool !== undefined && this.pool.members.length > 1 && now - this.cooldownsReadAt >= COOLDOWNS_TTL_MS;
+      if (this.pool && !registryDue && !cooldownsDue) return this.pool;
+      this.refreshing = this.refresh(now, version, registryDue).finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+  }
+
+  private async refresh(now: number, version: number, registryDue: boolean): Promise<void> {
+    if (registryDue) {
       this.registryReadAt = now;
       this.registryVersion = version;
       const members = await this.accounts.poolMembers();
@@ -62,12 +90,10 @@ export class WorkerPools {
       }
     }
     const pool = this.pool;
-    // One account is always tried, as before pools: no cooldown to read.
-    if (pool.members.length > 1 && now - this.cooldownsReadAt >= COOLDOWNS_TTL_MS) {
+    if (pool && pool.members.length > 1 && now - this.cooldownsReadAt >= COOLDOWNS_TTL_MS) {
       this.cooldownsReadAt = now;
       await this.adoptCooldowns(pool, now);
     }
-    return pool;
   }
 
   /**

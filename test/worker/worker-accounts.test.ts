@@ -170,4 +170,15 @@ describe("Worker accounts", () => {
     expect(await (await secondPools.current()).run({}, async (member) => member.name)).toBe("work");
     expect(second.member("work").rateLimits.snapshot?.windows).toEqual([{ usedPercent: 40, windowMinutes: 300 }]);
   });
+
+  it("takes an account pushed through this isolate at once, for every request that arrives while it reads the list", async () => {
+    const { isolate } = deployment();
+    const accounts = isolate();
+    await pushTo(accounts, "default", expiring(5 * 3600_000));
+    const pools = new WorkerPools(accounts, { strategy: "fill-first", logger: silentLogger });
+    expect((await pools.current()).members.map((member) => member.name)).toEqual(["default"]);
+    await pushTo(accounts, "work", expiring(5 * 3600_000));
+    const concurrent = await Promise.all(Array.from({ length: 3 }, () => pools.current()));
+    for (const pool of concurrent) expect(pool.members.map((member) => member.name)).toEqual(["default", "work"]);
+  });
 });
