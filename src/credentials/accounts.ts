@@ -10,7 +10,7 @@ export const DEFAULT_ACCOUNT = "default";
 /** Letters, digits, `.`, `_` and `-`, starting with a letter or digit: safe as a file name and in a header. */
 const ACCOUNT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-class InvalidAccountNameError extends Error {}
+export class InvalidAccountNameError extends Error {}
 
 /** The name as given, or an error that says what a name may contain. */
 export function checkAccountName(name: string): string {

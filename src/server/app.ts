@@ -19,7 +19,7 @@ import { webStreamRuntime, type StreamRuntime } from "./stream-runtime.js";
 import type { Logger } from "../core/logging.js";
 import { handleChatCompletions } from "./routes/chat-completions.js";
 import { handleAnthropicCountTokens, handleAnthropicMessages } from "./routes/anthropic-messages.js";
-import { handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
+import { type AdminAccounts, handleCredentialStatus, handleSetCredentials } from "./routes/admin.js";
 import { handleGetModel, handleListModels } from "./routes/models.js";
 import { handleResponses } from "./routes/responses.js";
 import { handleCodexModels } from "./routes/codex-models.js";
@@ -50,6 +50,8 @@ export interface AppDeps {
   auth?: AuthProvider;
   /** Where the default account's credentials live, for the admin API; absent when they come from the environment only. */
   store?: CredentialStore;
+  /** Named accounts the admin API can add and list (the Worker's); without it, the default account only. */
+  adminAccounts?: AdminAccounts;
   fetch?: typeof fetch;
   logger: Logger;
   now?: () => number;
@@ -339,6 +341,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     const admin = {
       adminApiKey: deps.config.adminApiKey,
       store: deps.store,
+      accounts: deps.adminAccounts,
       now,
       maxBodyBytes: deps.config.maxBodyBytes,
     };

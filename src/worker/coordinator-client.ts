@@ -15,7 +15,7 @@ import type { AuthProvider, CredentialStore, StoredCredentials, UpstreamAuth } f
 /** A new stub per call: Workers forbid using one request's I/O objects in another request. */
 export type CoordinatorStub = () => DurableObjectStub;
 
-async function callCoordinator<T>(stub: CoordinatorStub, path: string, init: StubRequestInit = {}): Promise<T> {
+export async function callCoordinator<T>(stub: CoordinatorStub, path: string, init: StubRequestInit = {}): Promise<T> {
   const response = await stub().fetch(`${COORDINATOR_ORIGIN}${path}`, init);
   const body = (await response.json()) as T & { error?: { message?: string; code?: string | null; type?: string } };
   if (!response.ok || body.error) {
@@ -31,7 +31,7 @@ async function callCoordinator<T>(stub: CoordinatorStub, path: string, init: Stu
   return body;
 }
 
-const json = (method: string, value: unknown): StubRequestInit => ({
+export const json = (method: string, value: unknown): StubRequestInit => ({
   method,
   headers: { "content-type": "application/json" },
   body: JSON.stringify(value),

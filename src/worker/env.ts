@@ -8,6 +8,7 @@
 import type {
   DurableObjectNamespace as CfDurableObjectNamespace,
   DurableObjectState as CfDurableObjectState,
+  ExecutionContext as CfExecutionContext,
   KVNamespace as CfKVNamespace,
 } from "@cloudflare/workers-types";
 
@@ -35,7 +36,7 @@ export interface DurableObjectStub {
   fetch(input: string, init?: StubRequestInit): Promise<StubResponse>;
 }
 
-interface DurableObjectNamespaceLike {
+export interface DurableObjectNamespaceLike {
   idFromName(name: string): unknown;
   get(id: unknown): DurableObjectStub;
 }
@@ -48,6 +49,11 @@ export interface DurableStorageLike {
 
 export interface DurableObjectStateLike {
   storage: DurableStorageLike;
+}
+
+/** What the runtime hands `fetch` besides the request and env (only `waitUntil` is used). */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 /** The Worker's env: vars and secrets are strings, bindings are objects. */
@@ -64,6 +70,7 @@ type BindingShapesFit = [
   Fits<CfKVNamespace, KvNamespace>,
   Fits<CfDurableObjectState, DurableObjectStateLike>,
   Fits<CfDurableObjectNamespace, DurableObjectNamespaceLike>,
+  Fits<CfExecutionContext, ExecutionContextLike>,
 ];
-const bindingShapesFit: BindingShapesFit = [true, true, true];
+const bindingShapesFit: BindingShapesFit = [true, true, true, true];
 void bindingShapesFit;

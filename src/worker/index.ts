@@ -1,30 +1,40 @@
 /**
- * Cloudflare Worker entry: the same h3 app as `serve`, with credentials in
- * KV and every refresh and credential write going through one Durable
- * Object (RefreshCoordinator). `/v1/*` always needs a key: PROXY_API_KEY,
- * or ADMIN_API_KEY when that is unset.
+ * Cloudflare Worker entry: the same h3 app as `serve`, over the account pool,
+ * with credentials in KV and every refresh, credential write and cooldown
+ * going through the account's Durable Object (RefreshCoordinator, one per
+ * account). `/v1/*` always needs a key: PROXY_API_KEY, or ADMIN_API_KEY when
+ * that is unset.
  */
 import { loadConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
-import { CoordinatedAuth, CoordinatedCredentialStore } from "./coordinator-client.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
-import { KvCredentialStore } from "./kv-store.js";
+import { WorkerAccounts } from "./worker-accounts.js";
+import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { kvFromEnv, RefreshCoordinator, stringVars } from "./refresh-coordinator.js";
 import { TokenManager } from "../credentials/token-manager.js";
 import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { AccountPool } from "../pool/account-pool.js";
+import { WorkerPools } from "./worker-pool.js";
 import { createApp, type ProxyApp } from "../server/app.js";
 import { errorResponse, ProxyError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logging.js";
-import type { WorkerEnv } from "./env.js";
+import type { ExecutionContextLike, WorkerEnv } from "./env.js";
 
 export { RefreshCoordinator };
 
-// The only module-level state: one app per env object (per isolate and
-// deployment), so the model catalogue cache and connection pool stay warm.
-const apps = new WeakMap<WorkerEnv, ProxyApp>();
+// The only module-level state: one runtime per env object (per isolate and
+// deployment), so the pool, the model catalogue cache and connection pool stay warm.
+const runtimes = new WeakMap<WorkerEnv, WorkerRuntime>();
 
 interface Credentials {
   auth: AuthProvider;
   store: CredentialStore;
+}
+
+/** One deployment's app: fixed (ACCESS_TOKEN), or over the account pool, rebuilt when the list of accounts changes. */
+interface WorkerRuntime {
+  app(): Promise<ProxyApp>;
+  /** Reports to the accounts' objects still on their way when the answer is sent. */
+  settled?(): Promise<unknown>;
 }
 
 /**
@@ -50,7 +60,7 @@ function fromEnvironment(vars: EnvRecord, config: ProxyConfig, logger: Logger): 
   return { auth, store };
 }
 
-function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
+function pooled(env: WorkerEnv, config: ProxyConfig, logger: Logger): WorkerRuntime {
   const kv = kvFromEnv(env);
   const namespace = env.REFRESH_COORDINATOR;
   if (!kv || !namespace) {
@@ -60,15 +70,33 @@ function fromKv(env: WorkerEnv, config: ProxyConfig): Credentials {
       { type: "server_error", code: "binding_missing" },
     );
   }
-  const stub = () => namespace.get(namespace.idFromName("credentials"));
+  const accounts = new WorkerAccounts(kv, namespace, config.authIssuer);
+  const pools = new WorkerPools(accounts, { strategy: config.poolStrategy, logger });
+  let current: { pool: AccountPool; app: ProxyApp } | undefined;
   return {
-    auth: new CoordinatedAuth(new KvCredentialStore(kv), stub, config.authIssuer),
-    store: new CoordinatedCredentialStore(stub),
+    async app() {
+      const pool = await pools.current();
+      if (current?.pool !== pool) {
+        const app = createApp({
+          ...appOptions(config, logger),
+          pool,
+          store: accounts.storeFor(DEFAULT_ACCOUNT),
+          adminAccounts: accounts,
+        });
+        current = { pool, app };
+      }
+      return current.app;
+    },
+    settled: () => accounts.settled(),
   };
 }
 
-function appFor(env: WorkerEnv): ProxyApp {
-  const existing = apps.get(env);
+function appOptions(config: ProxyConfig, logger: Logger) {
+  return { config, logger, adminRoutes: "always", v1Auth: "required" } as const;
+}
+
+function runtimeFor(env: WorkerEnv): WorkerRuntime {
+  const existing = runtimes.get(env);
   if (existing) return existing;
   const vars = stringVars(env);
   const config = loadConfig(vars);
@@ -80,16 +108,26 @@ function appFor(env: WorkerEnv): ProxyApp {
     write: (line) => console.log(line),
     secrets: [config.proxyApiKey ?? "", config.adminApiKey ?? ""],
   });
-  const { auth, store } = fromEnvironment(vars, config, logger) ?? fromKv(env, config);
-  const app = createApp({ config, auth, store, logger, adminRoutes: "always", v1Auth: "required" });
-  apps.set(env, app);
-  return app;
+  const fixed = fromEnvironment(vars, config, logger);
+  let runtime: WorkerRuntime;
+  if (fixed) {
+    const app = createApp({ ...appOptions(config, logger), ...fixed });
+    runtime = { app: async () => app };
+  } else {
+    runtime = pooled(env, config, logger);
+  }
+  runtimes.set(env, runtime);
+  return runtime;
 }
 
 export default {
-  async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+  async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContextLike): Promise<Response> {
     try {
-      return await appFor(env).app.fetch(request);
+      const runtime = runtimeFor(env);
+      const response = await (await runtime.app()).app.fetch(request);
+      // Cooldowns and usage windows reported during the request reach the accounts' objects after the answer.
+      if (runtime.settled) ctx?.waitUntil(runtime.settled());
+      return response;
     } catch (error) {
       return errorResponse(
         error instanceof ProxyError

@@ -1,18 +1,25 @@
 /**
- * Credentials in Workers KV (one JSON value). KV has no compare-and-swap
+ * One account's credentials in Workers KV (one JSON value per account). KV has no compare-and-swap
  * and reads may lag writes elsewhere for up to a minute, so refreshes go
  * through the RefreshCoordinator Durable Object, never straight from here.
  */
 import type { KvNamespace } from "./env.js";
 import type { CredentialStore, StoredCredentials } from "../credentials/types.js";
-
-const CREDENTIALS_KEY = "codex_proxy_credentials";
+import { credentialsKey } from "./account-layout.js";
+import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 
 export class KvCredentialStore implements CredentialStore {
-  constructor(private readonly kv: KvNamespace) {}
+  private readonly key: string;
+
+  constructor(
+    private readonly kv: KvNamespace,
+    account: string = DEFAULT_ACCOUNT,
+  ) {
+    this.key = credentialsKey(account);
+  }
 
   async get(): Promise<StoredCredentials | undefined> {
-    const text = await this.kv.get(CREDENTIALS_KEY, "text");
+    const text = await this.kv.get(this.key, "text");
     if (!text) return undefined;
     try {
       const parsed = JSON.parse(text) as StoredCredentials;
@@ -23,10 +30,10 @@ export class KvCredentialStore implements CredentialStore {
   }
 
   async set(credentials: StoredCredentials): Promise<void> {
-    await this.kv.put(CREDENTIALS_KEY, JSON.stringify(credentials));
+    await this.kv.put(this.key, JSON.stringify(credentials));
   }
 
   async clear(): Promise<void> {
-    await this.kv.delete(CREDENTIALS_KEY);
+    await this.kv.delete(this.key);
   }
 }

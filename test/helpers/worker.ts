@@ -32,11 +32,13 @@ export interface LocalWorker {
 export interface StartOptions {
   /** Start through `npm run worker:dev -- …`, as the README tells users (checks the script passes options through). */
   viaNpmScript?: boolean;
+  /** Local KV and Durable Object state to start from (e.g. laid out by `writeLocalKv`); a new one when absent. */
+  persistDir?: string;
 }
 
 export async function startLocalWorker(vars: Record<string, string>, options: StartOptions = {}): Promise<LocalWorker> {
   const [port, inspector] = [await freePort(), await freePort()];
-  const persistDir = tempHome("wrangler-state-");
+  const persistDir = options.persistDir ?? tempHome("wrangler-state-");
   const args = [
     "--ip",
     "127.0.0.1",
@@ -124,4 +126,13 @@ export async function readLocalKv(worker: LocalWorker, key: string): Promise<str
     { cwd: ROOT, env: WRANGLER_ENV },
   );
   return stdout.trim();
+}
+
+/** Writes a key of a local KV namespace (`wrangler kv key put --local`), e.g. before the Worker starts. */
+export async function writeLocalKv(persistDir: string, key: string, value: string): Promise<void> {
+  await promisify(execFile)(
+    process.execPath,
+    [WRANGLER, "kv", "key", "put", key, value, "--binding", "CODEX_PROXY_KV", "--local", "--persist-to", persistDir],
+    { cwd: ROOT, env: WRANGLER_ENV },
+  );
 }

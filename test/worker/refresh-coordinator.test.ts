@@ -15,45 +15,10 @@ import { KvCredentialStore } from "../../src/worker/kv-store.js";
 import { RefreshCoordinator } from "../../src/worker/refresh-coordinator.js";
 import type { StoredCredentials } from "../../src/credentials/types.js";
 import worker from "../../src/worker/index.js";
-import type { DurableStorageLike, KvNamespace, WorkerEnv } from "../../src/worker/env.js";
+import type { KvNamespace, WorkerEnv } from "../../src/worker/env.js";
+import { LaggingKv, MemoryKv, MemoryStorage } from "../helpers/worker-memory.js";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-
-class MemoryKv implements KvNamespace {
-  readonly values = new Map<string, string>();
-  async get(key: string) {
-    return this.values.get(key) ?? null;
-  }
-  async put(key: string, value: string) {
-    this.values.set(key, value);
-  }
-  async delete(key: string) {
-    this.values.delete(key);
-  }
-}
-
-/** A location KV has not reached yet: it keeps answering with what it held when frozen. */
-class LaggingKv extends MemoryKv {
-  constructor(private readonly source: MemoryKv) {
-    super();
-  }
-  freeze() {
-    for (const [k, v] of this.source.values) this.values.set(k, v);
-  }
-  override async put() {
-    // the write lands elsewhere; this location does not see it
-  }
-}
-
-class MemoryStorage implements DurableStorageLike {
-  private readonly values = new Map<string, unknown>();
-  async get<T>(key: string) {
-    return this.values.has(key) ? (structuredClone(this.values.get(key)) as T) : undefined;
-  }
-  async put<T>(key: string, value: T) {
-    this.values.set(key, structuredClone(value));
-  }
-}
 
 let oauth: FakeOAuthServer;
 beforeAll(async () => {

@@ -12,12 +12,46 @@ import {
 import { hasValidKey } from "../api-keys.js";
 import { readJsonObject } from "../body.js";
 import { ProxyError } from "../../core/errors.js";
+import { checkAccountName, DEFAULT_ACCOUNT, InvalidAccountNameError } from "../../credentials/accounts.js";
+import type { AccountSummary } from "../../pool/types.js";
+
+/** Named accounts behind the admin API (the Worker's pool); `store` stays the default account's. */
+export interface AdminAccounts {
+  /** The store of one account other than the default one. */
+  storeFor(name: string): CredentialStore;
+  /** A push to `name` succeeded: list the account from now on. */
+  added(name: string): Promise<void>;
+  /** Every listed account, default first; never a token. */
+  summaries(): Promise<AccountSummary[]>;
+}
 
 export interface AdminDeps {
   adminApiKey?: string;
+  /** The default account's store. */
   store?: CredentialStore;
+  accounts?: AdminAccounts;
   now: () => number;
   maxBodyBytes: number;
+}
+
+/** `?account=NAME` (omitted = the default account); a bad name is the caller's mistake (400). */
+function accountParam(request: Request, deps: AdminDeps): string {
+  const raw = new URL(request.url).searchParams.get("account");
+  if (raw === null) return DEFAULT_ACCOUNT;
+  let name: string;
+  try {
+    name = checkAccountName(raw);
+  } catch (error) {
+    if (error instanceof InvalidAccountNameError)
+      throw new ProxyError(400, error.message, { param: "account", code: "invalid_account_name" });
+    throw error;
+  }
+  if (name !== DEFAULT_ACCOUNT && !deps.accounts)
+    throw new ProxyError(400, `This proxy keeps one account only; it cannot store the account "${name}".`, {
+      param: "account",
+      code: "accounts_not_supported",
+    });
+  return name;
 }
 
 async function requireAdmin(request: Request, deps: AdminDeps): Promise<CredentialStore> {
@@ -97,15 +131,23 @@ function parseCredentialsBody(body: Record<string, unknown>, now: number): Store
 }
 
 export async function handleSetCredentials(request: Request, deps: AdminDeps): Promise<Response> {
-  const store = await requireAdmin(request, deps);
+  const defaultStore = await requireAdmin(request, deps);
+  const account = accountParam(request, deps);
   const body = await readJsonObject(request, deps.maxBodyBytes);
   const credentials = parseCredentialsBody(body, deps.now());
+  const store = account === DEFAULT_ACCOUNT || !deps.accounts ? defaultStore : deps.accounts.storeFor(account);
   // Under the lock shared with refreshes: a refresh in flight finishes first and cannot revert the push.
   await underCredentialLock(store, () => store.set(credentials));
+  // Listed only once it holds a login, so the list never names an empty account.
+  await deps.accounts?.added(account);
   return Response.json({ status: "success", message: "Credentials updated successfully" });
 }
 
+/** The default account's status in its original shape, plus `accounts` once any account is listed. */
 export async function handleCredentialStatus(request: Request, deps: AdminDeps): Promise<Response> {
   const store = await requireAdmin(request, deps);
-  return Response.json(credentialStatus(await store.get(), deps.now()));
+  const status = credentialStatus(await store.get(), deps.now());
+  const accounts = (await deps.accounts?.summaries()) ?? [];
+  if (accounts.length > 0) status.accounts = accounts;
+  return Response.json(status);
 }
