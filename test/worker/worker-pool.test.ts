@@ -176,4 +176,34 @@ describe("accounts on the Worker", () => {
     expect(status.accounts.map((a: { name: string }) => a.name)).toEqual(["default", "work"]);
     for (const token of oauth.accessTokens) expect(human.stdout + json.stdout).not.toContain(token);
   });
+
+  it(
+    "push-credentials --name hands one local account to the Worker and marks only that one handed off",
+    async () => {
+      const home = tempHome("push-name-");
+      const tokens = oauth.issueTokens();
+      const env = { CODEX_PROXY_HOME: home, CODEX_AUTH_ISSUER: oauth.issuer };
+      const login = await runCliInProcess(
+        ["login", "--name", "spare", "--access-token", tokens.access_token, "--refresh-token", tokens.refresh_token],
+        env,
+      );
+      expect(login.code, login.stderr).toBe(0);
+      const push = await runCliInProcess(
+        ["push-credentials", "--name", "spare", "--worker-url", worker.url, "--admin-key", ADMIN],
+        env,
+      );
+      expect(push.code, push.stderr).toBe(0);
+      const status = await getStatus();
+      expect(status.accounts.map((a: { name: string }) => a.name)).toContain("spare");
+      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:spare")).refreshToken).toBe(
+        tokens.refresh_token,
+      );
+      const local = await runCliInProcess(["accounts", "--json"], env);
+      const spare = (JSON.parse(local.stdout) as Array<{ name: string; handedOffTo?: string }>).find(
+        (a) => a.name === "spare",
+      );
+      expect(spare?.handedOffTo).toBe(worker.url);
+    },
+    READS_KV_TIMEOUT_MS,
+  );
 });

@@ -71,7 +71,7 @@ const chat = (key = ADMIN) =>
 
 describe("admin API on the Worker", () => {
   it("reports an empty Worker exactly, and the CLI says how to fill it (exit 1)", async () => {
-    expect(await getStatus()).toEqual({ type: "oauth", hasCredentials: false });
+    expect(await getStatus()).toEqual({ type: "oauth", hasCredentials: false, accounts: [] });
     expect((await fetch(`${worker.url}/health`).then((r) => r.json())).hasCredentials).toBe(false);
     const status = await runCliInProcess(["status", "--worker-url", worker.url, "--admin-key", ADMIN], {
       CODEX_PROXY_HOME: tempHome(),

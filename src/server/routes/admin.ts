@@ -143,11 +143,11 @@ export async function handleSetCredentials(request: Request, deps: AdminDeps): P
   return Response.json({ status: "success", message: "Credentials updated successfully" });
 }
 
-/** The default account's status in its original shape, plus `accounts` once any account is listed. */
+/** The default account's status in its original shape, plus `accounts` (possibly empty) where the admin API knows accounts (the Worker): `push-credentials --name` checks for it. */
 export async function handleCredentialStatus(request: Request, deps: AdminDeps): Promise<Response> {
   const store = await requireAdmin(request, deps);
   const status = credentialStatus(await store.get(), deps.now());
   const accounts = (await deps.accounts?.summaries()) ?? [];
-  if (accounts.length > 0) status.accounts = accounts;
+  if (deps.accounts) status.accounts = accounts;
   return Response.json(status);
 }
