@@ -6,15 +6,13 @@
  */
 import { loadCheckedConfig, type EnvRecord, type ProxyConfig } from "../core/config.js";
 import { EnvCredentialStore } from "../credentials/env-store.js";
-import { TokenManager } from "../credentials/token-manager.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
-import type { CredentialStore } from "../credentials/types.js";
-import { RateLimitTracker } from "../codex/rate-limits.js";
 import { NodeAccountDirectory } from "../node/account-directory.js";
-import { AccountPool, type PoolMember } from "../pool/account-pool.js";
+import type { AccountPool } from "../pool/account-pool.js";
+import { ServedAccounts } from "./served-accounts.js";
 import { stdioLogWriter } from "../node/log-writer.js";
 import { startServer, validBindHost, type RunningServer } from "../node/server.js";
-import { createLogger, type Logger } from "../core/logging.js";
+import { createLogger } from "../core/logging.js";
 import { VERSION } from "../core/version.js";
 import { openUsageStore } from "./credential-store.js";
 import { type CliIO, resolveIO } from "./io.js";
@@ -92,78 +90,24 @@ function banner(
   out.write(`${lines.join("\n")}\n`);
 }
 
-/** Saves the usage windows for `status` without a disk write per request. */
-function persistAtMostEvery(intervalMs: number, now: () => number, save: () => void) {
-  let lastSaved = 0;
-  return () => {
-    if (now() - lastSaved < intervalMs) return;
-    lastSaved = now();
-    save();
-  };
-}
-
-/** Every stored account (disabled ones too: the pool shows them and leaves them out); `default` when none. */
-async function storedAccounts(
-  directory: NodeAccountDirectory,
-): Promise<Array<{ name: string; store: CredentialStore }>> {
-  const listed: Array<{ name: string; store: CredentialStore }> = [];
-  for (const name of directory.names()) {
-    const store = directory.open(name);
-    // An unreadable file is still an account: the pool says why it cannot serve.
-    const present = await store.get().then(
-      (credentials) => credentials !== undefined,
-      () => true,
-    );
-    if (present) listed.push({ name, store });
-  }
-  return listed.length > 0 ? listed : [{ name: DEFAULT_ACCOUNT, store: directory.defaultStore }];
-}
-
 function reloginHint(name: string): string {
   return name === DEFAULT_ACCOUNT
     ? "Run `codex-proxy login` to sign in again."
     : `Run \`codex-proxy login --name ${name}\` to sign in again.`;
 }
 
-/** The token manager's lines name the account they are about. */
-function accountLogger(logger: Logger, account: string): Logger {
-  type Fields = Parameters<Logger["info"]>[1];
-  const withAccount = (fields: Fields): Fields => ({ account, ...fields });
-  return {
-    debug: (message, fields) => logger.debug(message, withAccount(fields)),
-    info: (message, fields) => logger.info(message, withAccount(fields)),
-    warn: (message, fields) => logger.warn(message, withAccount(fields)),
-    error: (message, fields) => logger.error(message, withAccount(fields)),
-  };
-}
-
 async function describeCredentials(
   fromEnv: boolean,
-  accounts: Array<{ name: string; store: CredentialStore }>,
+  pool: AccountPool,
   directory: NodeAccountDirectory,
 ): Promise<string> {
   if (fromEnv) return "ACCESS_TOKEN from the environment";
+  const accounts = pool.members;
   if (accounts.length > 1) return `${accounts.length} accounts (${directory.directory})`;
-  return (await accounts[0]!.store.get().catch(() => undefined))
-    ? `stored login (${directory.pathOf(accounts[0]!.name)})`
-    : "none yet: run `codex-proxy login`, requests answer 401 until then";
-}
-
-/**
- * Refreshes ahead of expiry even when no request comes, so that a proxy left
- * idle for days still holds a live chain. Errors are already logged and
- * recorded by the token manager.
- */
-function keepTokensFresh(auth: TokenManager, logger: Logger): ReturnType<typeof setInterval> {
-  const timer = setInterval(() => {
-    auth
-      .getAuth()
-      .catch((error: unknown) =>
-        logger.debug("background refresh check failed", { reason: error instanceof Error ? error.message : "unknown" }),
-      );
-  }, 10 * 60_000);
-  timer.unref();
-  return timer;
+  const only = pool.defaultMember;
+  return (await only.store?.get().catch(() => undefined))
+    ? `stored login (${directory.pathOf(only.name)})`
+    : "none yet: run `codex-proxy login` (or `login --name NAME`), requests answer 401 until then";
 }
 
 /** @public The command without argv, for callers other than its commander action (tests, a lazy command tree). */
@@ -207,52 +151,35 @@ export async function runServe(
   const fromEnv = (await envStore.get()) !== undefined;
   if (fromEnv && env.REFRESH_TOKEN?.trim()) logger.warn(ENV_REFRESH_TOKEN_IGNORED);
   const directory = new NodeAccountDirectory(env.CODEX_PROXY_HOME?.trim() || undefined);
-  // Usage goes to usage.json: saving it never rewrites a credential file.
-  const usage = openUsageStore(directory.defaultStore);
   // ACCESS_TOKEN in the environment is one account, as before pools; else every stored account.
-  const accounts: Array<{ name: string; store: CredentialStore }> = fromEnv
-    ? [{ name: DEFAULT_ACCOUNT, store: envStore }]
-    : await storedAccounts(directory);
-
-  let pool: AccountPool | undefined;
-  // One save at a time: each rewrites the whole file from what it read.
-  let saving = Promise.resolve();
-  const save = (name: string) => {
-    saving = saving.then(() => (pool ? usage.set(name, pool.usageOf(name)) : undefined)).catch(() => {});
-  };
-  const managers: TokenManager[] = [];
-  const members: PoolMember[] = accounts.map(({ name, store }) => {
-    const auth = new TokenManager({
-      store,
-      issuer: config.authIssuer,
-      fetch: globalThis.fetch.bind(globalThis),
+  const served = await ServedAccounts.open(
+    {
+      config,
+      logger,
       now,
-      logger: accounts.length > 1 ? accountLogger(logger, name) : logger,
-      reloginHint: fromEnv ? ENV_TOKEN_HINT : reloginHint(name),
-    });
-    managers.push(auth);
-    return { name, auth, store, rateLimits: new RateLimitTracker(persistAtMostEvery(10_000, now, () => save(name))) };
-  });
-  pool = new AccountPool({ members, strategy: config.poolStrategy, now, logger, onChange: save });
-  const saved = await usage.all();
-  for (const { name } of accounts) if (saved[name]) pool.restore(name, saved[name]);
+      // Usage goes to usage.json: saving it never rewrites a credential file.
+      usage: openUsageStore(directory.defaultStore),
+      directory: fromEnv ? undefined : directory,
+      reloginHint: fromEnv ? () => ENV_TOKEN_HINT : reloginHint,
+    },
+    fromEnv ? envStore : undefined,
+  );
+  const pool = served.pool;
 
   // The admin API writes the default account, whichever accounts hold credentials now.
   const store = fromEnv ? envStore : directory.defaultStore;
   const server = await startServer({ config, pool, store, logger, port, host });
-  banner(stdout, config, server.url, await describeCredentials(fromEnv, accounts, directory), pool);
-  const keepFresh = managers.map((auth) => keepTokensFresh(auth, logger));
+  banner(stdout, config, server.url, await describeCredentials(fromEnv, pool, directory), pool);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
-    for (const timer of keepFresh) clearInterval(timer);
     // A refresh in flight (for a request or the background check) finishes and saves the rotated
     // tokens within the grace period: exiting in the middle would lose the chain. Past the grace
     // period the process exits anyway, and the lock it holds is removed on exit.
-    const refreshSaved = Promise.all(managers.map((auth) => auth.settle()));
+    const refreshSaved = served.settle();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     void Promise.all([server.close(SHUTDOWN_GRACE_MS), Promise.race([refreshSaved, grace])]).then(() =>
       process.exit(0),

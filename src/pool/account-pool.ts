@@ -141,6 +141,14 @@ export class AccountPool {
     return this.records[0]!.member;
   }
 
+  /** Adds an account logged in while the pool runs (serve watches for new ones); a known name is ignored. */
+  add(member: PoolMember): void {
+    if (this.byName.has(member.name)) return;
+    const record: AccountRecord = { member, index: this.records.length, backoffFailures: 0 };
+    this.records.push(record);
+    this.byName.set(member.name, record);
+  }
+
   member(name: string): PoolMember | undefined {
     return this.byName.get(name)?.member;
   }

@@ -107,6 +107,30 @@ describe("serve with several stored accounts", () => {
     }
   }, 30_000);
 
+  it("takes in an account logged in while it runs, and fails over to it", async () => {
+    const home = tempHome();
+    await storeLogin(home, "default");
+    const running = await serve(home, { POOL_STRATEGY: "fill-first" });
+    try {
+      // `login --name work` from another terminal, while serve runs.
+      await storeLogin(home, "work");
+      const names = async () =>
+        ((await (await fetch(`${running.url}/v1/pool`)).json()) as { accounts: Array<{ name: string }> }).accounts.map(
+          (a) => a.name,
+        );
+      for (let tries = 0; tries < 60 && !(await names()).includes("work"); tries++)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await names()).toEqual(["default", "work"]);
+      expect(running.cli.output()).toMatch(/account "work" joined the pool/);
+
+      backend.limitAccount("acct_default", { resetsAt: Math.floor(Date.now() / 1000) + 3600 });
+      expect((await chat(running.url)).status).toBe(200);
+      expect(accountsSeen()).toEqual(["acct_default", "acct_work"]);
+    } finally {
+      await stop(running);
+    }
+  }, 40_000);
+
   it("two processes sharing a two-account home make one refresh per account and expiry", async () => {
     const home = tempHome();
     const directory = new NodeAccountDirectory(home);
