@@ -1,108 +1,37 @@
 /**
  * No write ever loses a token: real `serve` processes (the built CLI) against
  * the fake issuer (single-use rotating refresh tokens) and the fake backend,
- * racing logins, logouts, admin pushes, usage saves, crashed lock owners,
- * issuer outages and shutdowns against refreshes in flight.
+ * racing logins, logouts, admin pushes, usage saves, crashed lock owners
+ * and issuer outages against refreshes in flight. Several processes and
+ * shutdowns are in token-chain-processes.test.ts.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { requestRefresh } from "../../src/auth/oauth-client.js";
-import { ConfCredentialStore } from "../../src/node/conf-store.js";
-import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
-import { startFakeOAuthServer, type FakeOAuthServer, type IssuedTokens } from "../fake/oauth-server.js";
-import { runCli, tempHome, startServe, stopServes, type ServeProcess } from "../helpers/cli.js";
+import { runCli, tempHome } from "../helpers/cli.js";
+import {
+  ADMIN_KEY,
+  backend,
+  chat,
+  credentialFile,
+  jwt,
+  lockFile,
+  oauth,
+  readStored,
+  refreshInFlight,
+  seed,
+  serve,
+  stop,
+  until,
+  useTokenChainHarness,
+} from "../helpers/token-chain.js";
 
-let backend: FakeCodexBackend;
-let oauth: FakeOAuthServer;
-const ADMIN_KEY = "token-chain-admin-key-0123456789";
-
-beforeAll(async () => {
-  oauth = await startFakeOAuthServer({ accessTokenTtlSeconds: 3600 });
-  backend = await startFakeCodexBackend({ acceptedTokens: [] });
-  oauth.onAccessToken((token) => backend.acceptToken(token));
-});
-afterAll(async () => {
-  await backend?.close();
-  await oauth?.close();
-});
-beforeEach(() => {
-  oauth.setRefreshDelay(0);
-});
-
-const credentialFile = (home: string) => path.join(home, "credentials.json");
-const lockFile = (home: string) => `${credentialFile(home)}.lock`;
-/** The stored credentials, or undefined when there are none (logout removes the file). */
-const readStored = (home: string) =>
-  existsSync(credentialFile(home))
-    ? (JSON.parse(readFileSync(credentialFile(home), "utf8")) as { credentials?: Record<string, unknown> }).credentials
-    : undefined;
-
-/** Stores a login from `issuer` whose access token expires in `expiresInMs` (inside the refresh window when short). */
-async function seed(home: string, expiresInMs: number, issuer: FakeOAuthServer = oauth): Promise<IssuedTokens> {
-  const tokens = issuer.issueTokens();
-  await new ConfCredentialStore({ cwd: home }).set({
-    accessToken: tokens.access_token,
-    refreshToken: tokens.refresh_token,
-    expiresAt: Date.now() + expiresInMs,
-    accountId: "acct_fake_123",
-  });
-  return tokens;
-}
-
-type Serve = ServeProcess;
-
-function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
-  return startServe({
-    CODEX_PROXY_HOME: home,
-    CODEX_AUTH_ISSUER: oauth.issuer,
-    CODEX_BASE_URL: backend.url,
-    LOG_LEVEL: "info",
-    ...env,
-  });
-}
-
-const stop = stopServes;
-
-function chat(url: string): Promise<Response> {
-  return fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
-  });
-}
-
-/** Waits (bounded) until `condition` holds. */
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
- * Starts a refresh in `server` that the fake issuer holds for `delayMs`, and returns once the
- * issuer has it, with the request that triggered it (wrapped: returning the promise itself
- * from an async function would wait for it).
- */
-async function refreshInFlight(server: Serve, delayMs: number) {
-  oauth.setRefreshDelay(delayMs);
-  const before = oauth.refreshCount;
-  const request = chat(server.url);
-  request.catch(() => undefined);
-  await until(() => oauth.refreshCount > before, "the refresh to reach the issuer");
-  return { request };
-}
-
-function jwt(claims: Record<string, unknown>): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  return `${b64({ alg: "none" })}.${b64(claims)}.sig`;
-}
+useTokenChainHarness();
 
 describe("every credential write takes the refresh lock", () => {
   it("a login made while serve is refreshing wins: the refresh does not write the old chain over it", async () => {
@@ -310,35 +239,6 @@ describe("an issuer outage in the last hour before expiry", () => {
   });
 });
 
-describe("shutdown", () => {
-  it("SIGTERM during a slow refresh lets it finish: the rotated tokens are saved and no lock is left", async () => {
-    const home = tempHome();
-    const seeded = await seed(home, 10 * 60_000);
-    const server = await serve(home);
-    const issuedBefore = oauth.accessTokens.length;
-    oauth.setRefreshDelay(2000);
-    const refreshesBefore = oauth.refreshCount;
-    // The client that triggered the refresh hangs up, so no open request holds the shutdown back: only the refresh does.
-    const client = http.request(`${server.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      agent: false,
-    });
-    client.on("error", () => undefined);
-    client.end(JSON.stringify({ messages: [{ role: "user", content: "hi" }] }));
-    await until(() => oauth.refreshCount > refreshesBefore, "the refresh to reach the issuer");
-    client.destroy();
-    await new Promise((resolve) => client.on("close", resolve));
-    server.cli.child.kill("SIGTERM");
-    expect(await server.cli.exited).toBe(0);
-    await until(() => oauth.accessTokens.length > issuedBefore, "the issuer to answer");
-    const stored = readStored(home)!;
-    expect(stored.refreshToken).not.toBe(seeded.refresh_token);
-    expect(stored.accessToken).toBe(oauth.accessTokens.at(-1));
-    expect(existsSync(lockFile(home))).toBe(false);
-  });
-});
-
 describe("tokens from the environment", () => {
   it("REFRESH_TOKEN is never spent (the rotated one could not be kept); serve says so and uses ACCESS_TOKEN", async () => {
     const tokens = oauth.issueTokens();
@@ -400,84 +300,4 @@ describe("POST /admin/credentials validation on serve", () => {
       await stop(server);
     }
   });
-});
-
-describe("a credential file that becomes unreadable while serve runs", () => {
-  it("answers with the reason, the path and what to do (503, OpenAI shape; /health too), and leaves the file alone", async () => {
-    const home = tempHome();
-    await seed(home, 5 * 3600_000);
-    const server = await serve(home);
-    const file = credentialFile(home);
-    try {
-      expect((await chat(server.url)).status).toBe(200);
-
-      writeFileSync(file, '{"credentials": {"accessToken": "secret-fragment');
-      const corrupt = readFileSync(file, "utf8");
-      // serve reuses a read for up to a second.
-      let response = await chat(server.url);
-      for (let i = 0; i < 100 && response.status === 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        response = await chat(server.url);
-      }
-      expect(response.status).toBe(503);
-      const body = await response.json();
-      expect(body.error).toMatchObject({ type: "server_error", code: "credentials_unreadable" });
-      expect(body.error.message).toContain(file);
-      expect(body.error.message).toMatch(/not valid JSON/);
-      expect(body.error.message).toMatch(/codex-proxy login/);
-      expect(body.error.message).not.toContain("secret-fragment");
-      const health = await fetch(`${server.url}/health`);
-      expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ hasCredentials: false, error: expect.stringContaining(file) });
-      expect(readFileSync(file, "utf8")).toBe(corrupt);
-
-      rmSync(file);
-      mkdirSync(file);
-      const dir = await chat(server.url);
-      expect(dir.status).toBe(503);
-      expect((await dir.json()).error.message).toMatch(/directory/);
-      expect(statSync(file).isDirectory()).toBe(true);
-    } finally {
-      await stop(server);
-    }
-  });
-});
-
-describe("serve processes sharing one CODEX_PROXY_HOME", () => {
-  for (const count of [2, 4]) {
-    it(`${count} processes with short-lived tokens: one refresh per rotation, no refresh_token_reused, the chain survives`, async () => {
-      const short = await startFakeOAuthServer({ accessTokenTtlSeconds: 3 });
-      short.onAccessToken((token) => backend.acceptToken(token));
-      const home = tempHome();
-      await seed(home, 3000, short);
-      const servers: Serve[] = [];
-      const statuses: number[] = [];
-      try {
-        servers.push(
-          ...(await Promise.all(
-            Array.from({ length: count }, () => serve(home, { CODEX_AUTH_ISSUER: short.issuer, LOG_LEVEL: "warn" })),
-          )),
-        );
-        // ~5 s of traffic: tokens live 3 s and refresh at half-life, so the chain rotates several times.
-        const until = Date.now() + 5000;
-        while (Date.now() < until) {
-          const batch = await Promise.all(servers.flatMap((s) => [chat(s.url), chat(s.url)]));
-          statuses.push(...batch.map((r) => r.status));
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-      } finally {
-        await stop(...servers);
-      }
-      expect(statuses.filter((s) => s !== 200)).toEqual([]);
-      expect(short.reusedCount).toBe(0);
-      expect(short.refreshCount).toBeGreaterThanOrEqual(2);
-      // Every refresh request spent a distinct, current refresh token and minted one access token.
-      expect(short.refreshCount).toBe(short.accessTokens.length - 1);
-      const stored = readStored(home)!;
-      expect(stored.accessToken).toBe(short.accessTokens.at(-1));
-      await expect(requestRefresh(fetch, short.issuer, stored.refreshToken as string)).resolves.toBeTruthy();
-      expect(existsSync(lockFile(home))).toBe(false);
-      await short.close();
-    }, 25_000);
-  }
 });
