@@ -3,6 +3,8 @@
  * Durable Objects) on 127.0.0.1, with wrangler's calls home turned off.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { tempHome } from "./cli.js";
@@ -126,6 +128,24 @@ export async function readLocalKv(worker: LocalWorker, key: string): Promise<str
     { cwd: ROOT, env: WRANGLER_ENV },
   );
   return stdout.trim();
+}
+
+/**
+ * Reads several keys in one wrangler run (`wrangler kv bulk get --local`): each run
+ * starts wrangler, which costs seconds on a loaded machine. Absent keys are null.
+ */
+export async function readLocalKvKeys(worker: LocalWorker, keys: string[]): Promise<Record<string, string | null>> {
+  const list = path.join(worker.persistDir, `keys-${process.pid}-${Date.now()}.json`);
+  writeFileSync(list, JSON.stringify(keys));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [WRANGLER, "kv", "bulk", "get", list, "--binding", "CODEX_PROXY_KV", "--local", "--persist-to", worker.persistDir],
+    { cwd: ROOT, env: WRANGLER_ENV },
+  );
+  // `{ "<key>": { "value": "<text>" | null }, … }`, followed by a "Success!" line.
+  const json = stdout.slice(stdout.indexOf("{"), stdout.lastIndexOf("}") + 1);
+  const parsed = JSON.parse(json) as Record<string, { value?: string | null } | undefined>;
+  return Object.fromEntries(keys.map((key) => [key, parsed[key]?.value ?? null]));
 }
 
 /** Writes a key of a local KV namespace (`wrangler kv key put --local`), e.g. before the Worker starts. */

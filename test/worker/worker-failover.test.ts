@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { readLocalKv, startLocalWorker, type LocalWorker } from "../helpers/worker.js";
+import { readLocalKv, readLocalKvKeys, startLocalWorker, type LocalWorker } from "../helpers/worker.js";
 
 const ADMIN = "worker-failover-admin-key-012345";
 /** Tests that read KV through the wrangler CLI (a process per read): a hang-catcher for a loaded machine, not a timing assertion. */
@@ -89,9 +89,10 @@ describe("the account pool on the Worker", () => {
       expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
       expect(oauth.refreshCount - before.refreshes).toBe(2);
       expect(oauth.reusedCount - before.reused).toBe(0);
+      const kv = await readLocalKvKeys(worker, ["codex_proxy_credentials", "codex_proxy_credentials:work"]);
       const rotated = {
-        default: JSON.parse(await readLocalKv(worker, "codex_proxy_credentials")).accessToken,
-        work: JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken,
+        default: JSON.parse(kv.codex_proxy_credentials!).accessToken,
+        work: JSON.parse(kv["codex_proxy_credentials:work"]!).accessToken,
       };
       expect(rotated.default).not.toBe(rotated.work);
       expect([rotated.default, rotated.work]).not.toContain(pushed.default.access_token);

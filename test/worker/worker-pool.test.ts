@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
 import { runCliInProcess, tempHome } from "../helpers/cli.js";
-import { readLocalKv, startLocalWorker, writeLocalKv, type LocalWorker } from "../helpers/worker.js";
+import { readLocalKv, readLocalKvKeys, startLocalWorker, writeLocalKv, type LocalWorker } from "../helpers/worker.js";
 
 const ADMIN = "worker-pool-admin-key-0123456789";
 /** Tests that read KV through the wrangler CLI (a process per read): a hang-catcher for a loaded machine, not a timing assertion. */
@@ -124,10 +124,9 @@ describe("accounts on the Worker", () => {
         ["work", "ready"],
       ]);
       // Each account has its own KV copy; the registry's copy lists both for the isolates.
-      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:work")).accessToken).toBe(
-        tokens.access_token,
-      );
-      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_accounts"))).toEqual({
+      const kv = await readLocalKvKeys(worker, ["codex_proxy_credentials:work", "codex_proxy_accounts"]);
+      expect(JSON.parse(kv["codex_proxy_credentials:work"]!).accessToken).toBe(tokens.access_token);
+      expect(JSON.parse(kv.codex_proxy_accounts!)).toEqual({
         accounts: [{ name: "default" }, { name: "work" }],
       });
 
@@ -195,9 +194,14 @@ describe("accounts on the Worker", () => {
       expect(push.code, push.stderr).toBe(0);
       const status = await getStatus();
       expect(status.accounts.map((a: { name: string }) => a.name)).toContain("spare");
-      expect(JSON.parse(await readLocalKv(worker, "codex_proxy_credentials:spare")).refreshToken).toBe(
-        tokens.refresh_token,
-      );
+      // The pushed login serves: a request pinned to it is answered with its account's token.
+      const pinned = await fetch(`${worker.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...adminHeaders, "x-codex-account": "spare" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "spare?" }] }),
+      });
+      expect(pinned.status).toBe(200);
+      expect(backend.requests.at(-1)?.headers.authorization).toBe(`Bearer ${tokens.access_token}`);
       const local = await runCliInProcess(["accounts", "--json"], env);
       const spare = (JSON.parse(local.stdout) as Array<{ name: string; handedOffTo?: string }>).find(
         (a) => a.name === "spare",
