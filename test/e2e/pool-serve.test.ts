@@ -6,43 +6,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { NodeAccountDirectory } from "../../src/node/account-directory.js";
-import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
-import { startFakeOAuthServer, type FakeOAuthServer } from "../fake/oauth-server.js";
-import { tempHome, startServe, stopServes, type ServeProcess } from "../helpers/cli.js";
+import { tempHome } from "../helpers/cli.js";
 import { accessToken } from "../helpers/jwt.js";
+import { backend, oauth, serve, stop, useTokenChainHarness } from "../helpers/token-chain.js";
 
-let backend: FakeCodexBackend;
-let oauth: FakeOAuthServer;
-
-beforeAll(async () => {
-  oauth = await startFakeOAuthServer({ accessTokenTtlSeconds: 3600 });
-  backend = await startFakeCodexBackend({ acceptedTokens: [] });
-  oauth.onAccessToken((token) => backend.acceptToken(token));
-});
-afterAll(async () => {
-  await backend?.close();
-  await oauth?.close();
-});
-beforeEach(() => {
-  backend.reset();
-  oauth.setRefreshDelay(0);
-});
-
-type Serve = ServeProcess;
-
-function serve(home: string, env: Record<string, string> = {}): Promise<Serve> {
-  return startServe({
-    CODEX_PROXY_HOME: home,
-    CODEX_AUTH_ISSUER: oauth.issuer,
-    CODEX_BASE_URL: backend.url,
-    LOG_LEVEL: "info",
-    ...env,
-  });
-}
-
-const stop = stopServes;
+useTokenChainHarness();
+beforeEach(() => backend.reset());
 
 function chat(url: string, account?: string): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {
