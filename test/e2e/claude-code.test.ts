@@ -1,14 +1,16 @@
 /**
  * Claude Code itself (the installed 2.1 binary) through `codex-proxy serve`
  * against the fake backend: a plain answer, and a tool loop in which Claude
- * Code runs the tool and sends the thinking block back.
+ * Code runs the tool and sends the thinking block back, and a tool loop that
+ * meets one account's usage limit mid-task on a two-account serve.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeCodexBackend, type FakeCodexBackend } from "../fake/codex-backend.js";
 import { claudeCodeScenario, runClaude } from "../helpers/claude-code.js";
-import { startCli, type RunningCli } from "../helpers/cli.js";
+import { startCli, startServe, stopServes, tempHome, type RunningCli } from "../helpers/cli.js";
+import { NodeAccountDirectory } from "../../src/node/account-directory.js";
 import { accessToken } from "../helpers/jwt.js";
 
 const KEY = "sk-proxy-claude-code-test";
@@ -92,5 +94,49 @@ describe("Claude Code through serve", () => {
     const result = await runClaude("say hi", { baseUrl: url, apiKey: "wrong-key" });
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/401|authenticat|API key/i);
+  }, 90_000);
+});
+
+describe("Claude Code on two accounts", () => {
+  it("finishes a tool loop through a usage limit met mid-task, with one line in the log", async () => {
+    const home = tempHome("claude-pool-");
+    const directory = new NodeAccountDirectory(home);
+    for (const name of ["personal", "work"]) {
+      const token = accessToken({ accountId: `acct_${name}` });
+      backend.acceptToken(token);
+      await directory.open(name === "personal" ? "default" : name).set({
+        accessToken: token,
+        refreshToken: `rt_unused_${name}_0123456789`,
+        expiresAt: Date.now() + 24 * 3600_000,
+        accountId: `acct_${name}`,
+      });
+    }
+    backend.reset();
+    backend.setDefault(claudeCodeScenario);
+    const pool = await startServe({
+      CODEX_PROXY_HOME: home,
+      CODEX_BASE_URL: backend.url,
+      PROXY_API_KEY: KEY,
+      POOL_STRATEGY: "fill-first",
+    });
+    try {
+      // The first request is served by personal; the next one meets personal's limit.
+      backend.limitAccount("acct_personal", { resetsAt: Math.floor(Date.now() / 1000) + 3600, afterRequests: 1 });
+      const result = await runClaude("TOOL: please run echo hi", {
+        baseUrl: pool.url,
+        apiKey: KEY,
+        args: ["--allowedTools", "Bash"],
+      });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(result.json.result).toBe("Tool said: hi");
+      const accounts = backend.requests
+        .filter((r) => r.path.endsWith("/responses"))
+        .map((r) => r.headers["chatgpt-account-id"]);
+      expect(accounts).toContain("acct_personal");
+      expect(accounts.at(-1)).toBe("acct_work");
+      expect(pool.cli.output().match(/reached its usage limit/g)).toHaveLength(1);
+    } finally {
+      await stopServes(pool);
+    }
   }, 90_000);
 });
