@@ -3,9 +3,8 @@
  */
 import type { CodexClient } from "../codex/client.js";
 import type { ModelCatalogue } from "../codex/model-catalogue.js";
-import type { RateLimitTracker } from "../codex/rate-limits.js";
 import type { ProxyConfig } from "../core/config.js";
-import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { CredentialStore } from "../credentials/types.js";
 import type { StreamRuntime } from "./stream-runtime.js";
 import type { AccountPool, Selection } from "../pool/account-pool.js";
 import type { Logger } from "../core/logging.js";
@@ -16,11 +15,7 @@ export interface RouteContext {
   catalogue: ModelCatalogue;
   /** The accounts; every upstream call goes through it. */
   pool: AccountPool;
-  /** The default (first) account's tokens: the health check and the catalogue's cache key. */
-  auth: AuthProvider;
   store?: CredentialStore;
-  /** The default (first) account's usage windows. */
-  rateLimits: RateLimitTracker;
   logger: Logger;
   now: () => number;
   /** Random ids for chat completions; injectable so tests are deterministic. */

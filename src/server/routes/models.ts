@@ -24,7 +24,8 @@ function toOpenAIModel(model: CodexModel, id = model.slug) {
  */
 export async function currentAccount(ctx: RouteContext): Promise<string | null> {
   try {
-    const auth = await ctx.auth.getAuth();
+    // The default account's: the catalogue is cached for it.
+    const auth = await ctx.pool.defaultMember.auth.getAuth();
     return `${auth.accountId ?? ""} ${auth.accessToken}`;
   } catch {
     return null;
