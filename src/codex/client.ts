@@ -114,14 +114,10 @@ export class CodexClient {
     options: UpstreamCallOptions = {},
   ): Promise<Response> {
     const url = `${this.deps.config.codexBaseUrl}/responses`;
+    const post = (payload: Record<string, unknown>) =>
+      this.send(account, url, { method: "POST", body: JSON.stringify(payload) }, "text/event-stream", options);
     try {
-      return await this.send(
-        account,
-        url,
-        { method: "POST", body: JSON.stringify(body) },
-        "text/event-stream",
-        options,
-      );
+      return await post(body);
     } catch (error) {
       // Reasoning encrypted under another account (after a failover or a new login): once, without it.
       const stripped = isEncryptedContentRejection(error) ? withoutEncryptedReasoning(body) : undefined;
@@ -133,13 +129,7 @@ export class CodexClient {
           removed: stripped.removed,
         },
       );
-      return this.send(
-        account,
-        url,
-        { method: "POST", body: JSON.stringify(stripped.body) },
-        "text/event-stream",
-        options,
-      );
+      return post(stripped.body);
     }
   }
 
