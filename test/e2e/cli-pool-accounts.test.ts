@@ -74,6 +74,18 @@ function windows(fiveHourPercent: number, weeklyPercent: number) {
   };
 }
 
+/** A Codex CLI home whose auth.json holds a fresh login from the fake issuer (account `acct_pool_fake`). */
+function codexCliLogin() {
+  const tokens = oauth.issueTokens();
+  const codexHome = tempHome("codex-home-");
+  writeFileSync(
+    path.join(codexHome, "auth.json"),
+    JSON.stringify({ tokens: { ...tokens, account_id: "acct_pool_fake" }, last_refresh: new Date().toISOString() }),
+    { mode: 0o600 },
+  );
+  return { tokens, codexHome };
+}
+
 describe("login --name", () => {
   it("stores flag tokens exactly, 0600, in accounts/NAME.json, leaving the default account alone", async () => {
     const home = tempHome();
@@ -127,13 +139,7 @@ describe("login --name", () => {
   });
 
   it("--import stores the Codex CLI's tokens in the named account (exact with --no-refresh, refreshed once without)", async () => {
-    const tokens = oauth.issueTokens();
-    const codexHome = tempHome("codex-home-");
-    writeFileSync(
-      path.join(codexHome, "auth.json"),
-      JSON.stringify({ tokens: { ...tokens, account_id: "acct_pool_fake" }, last_refresh: new Date().toISOString() }),
-      { mode: 0o600 },
-    );
+    const { tokens, codexHome } = codexCliLogin();
     const home = tempHome();
     const exact = await runCliInProcess(["login", "--import", "--no-refresh", "--name", "codex"], {
       CODEX_PROXY_HOME: home,
@@ -163,13 +169,7 @@ describe("login --name", () => {
   });
 
   it("--import refuses a duplicate account before refreshing, so no rotated chain is thrown away", async () => {
-    const tokens = oauth.issueTokens();
-    const codexHome = tempHome("codex-home-");
-    writeFileSync(
-      path.join(codexHome, "auth.json"),
-      JSON.stringify({ tokens: { ...tokens, account_id: "acct_pool_fake" }, last_refresh: new Date().toISOString() }),
-      { mode: 0o600 },
-    );
+    const { codexHome } = codexCliLogin();
     const home = tempHome();
     await runCliInProcess(["login", "--import", "--no-refresh"], { CODEX_PROXY_HOME: home, CODEX_HOME: codexHome });
     const before = oauth.refreshCount;
