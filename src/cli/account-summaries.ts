@@ -32,6 +32,9 @@ function stateOf(
       state: "needs_login",
       reason: `the chain was handed off to ${credentials.handedOffTo} and the local access token has expired`,
     };
+  // Said of this login only: a new login (another expiry) may have another plan.
+  if (usage?.noCodex && usage.noCodex.expiresAt === credentials.expiresAt)
+    return { state: "no_codex", reason: usage.noCodex.reason };
   if (usage?.cooldownUntil !== undefined && usage.cooldownUntil > now)
     return { state: "cooling_down", reason: usage.cooldownReason ?? "reached its usage limit" };
   return { state: "ready" };

@@ -22,6 +22,8 @@ export interface AccountUsage {
   cooldownUntil?: number;
   /** Why it cools down, in words for `accounts` and `status` (never a token). */
   cooldownReason?: string;
+  /** The backend said the plan has no Codex, for the login whose access token expires at `expiresAt`. */
+  noCodex?: { reason: string; expiresAt?: number };
 }
 
 interface UsageShape {

@@ -169,9 +169,11 @@ export class AccountPool {
     const record = this.byName.get(name);
     if (!record) return {};
     const cooling = record.cooldownUntil !== undefined && record.cooldownUntil > this.now();
+    const noCodex = record.out?.state === "no_codex";
     return {
       rateLimits: record.member.rateLimits.snapshot,
       ...(cooling ? { cooldownUntil: record.cooldownUntil, cooldownReason: record.cooldownReason } : {}),
+      ...(noCodex ? { noCodex: { reason: record.out!.reason, expiresAt: record.info?.expiresAt } } : {}),
     };
   }
 
@@ -267,7 +269,7 @@ export class AccountPool {
     record.backoffFailures = 0;
     record.backoffUntil = undefined;
     record.backoffReason = undefined;
-    record.out = undefined;
+    this.clearOut(record);
     if (conversation) {
       this.conversations.delete(conversation); // re-inserted last: the map stays in idle order
       this.conversations.set(conversation, { name: record.member.name, lastUsedAt: now });
@@ -293,6 +295,7 @@ export class AccountPool {
     const mark = markOf(record.info);
     if (error.code === "usage_not_included") {
       record.out = { state: "no_codex", reason: "its ChatGPT plan does not include Codex", credentialsMark: mark };
+      void this.saveNoCodex(record);
     } else if (error.code === "credentials_unreadable") {
       record.out = { state: "unreadable", reason: "its credential file cannot be read", credentialsMark: mark };
     } else if (error.code && NEEDS_LOGIN_CODES.has(error.code)) {
@@ -422,9 +425,31 @@ export class AccountPool {
           record.info = undefined;
           return;
         }
-        if (record.out && markOf(record.info) !== record.out.credentialsMark) record.out = undefined;
+        if (record.out && markOf(record.info) !== record.out.credentialsMark) this.clearOut(record);
       }),
     );
+  }
+
+  /**
+   * Saves "no Codex" with the login it was said of, so that `accounts` and
+   * `status` can say why the account is out. A one-account pool has not read
+   * its credentials yet: it reads them now.
+   */
+  private async saveNoCodex(record: AccountRecord): Promise<void> {
+    const out = record.out;
+    if (!record.info && record.member.store) {
+      record.info = await record.member.store.get().catch(() => undefined);
+      record.infoReadAt = this.now();
+      if (out && out.credentialsMark === undefined) out.credentialsMark = markOf(record.info);
+    }
+    if (record.out === out) this.options.onChange?.(record.member.name, this.usageOf(record.member.name));
+  }
+
+  /** Back in rotation; a saved "no Codex" is forgotten too. */
+  private clearOut(record: AccountRecord): void {
+    const saved = record.out?.state === "no_codex";
+    record.out = undefined;
+    if (saved) this.options.onChange?.(record.member.name, this.usageOf(record.member.name));
   }
 
   private pruneConversations(now: number): void {

@@ -50,6 +50,11 @@ export interface PersistedAccountUsage {
   /** Epoch ms until which the account is at its plan's limit. */
   cooldownUntil?: number;
   cooldownReason?: string;
+  /**
+   * The backend said this account's plan has no Codex, for the login whose
+   * access token expires at `expiresAt` (a new login clears it).
+   */
+  noCodex?: { reason: string; expiresAt?: number };
 }
 
 /** An account a strategy may choose: one that is ready and not yet tried for this request. */

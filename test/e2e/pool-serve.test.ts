@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { NodeAccountDirectory } from "../../src/node/account-directory.js";
-import { tempHome } from "../helpers/cli.js";
+import { runCliInProcess, tempHome } from "../helpers/cli.js";
 import { accessToken } from "../helpers/jwt.js";
 import { backend, oauth, serve, stop, useTokenChainHarness } from "../helpers/token-chain.js";
 
@@ -100,6 +100,41 @@ describe("serve with several stored accounts", () => {
     } finally {
       await stop(running);
     }
+  }, 40_000);
+
+  it("says in accounts and status why an account whose plan has no Codex is out, until a new login", async () => {
+    const home = tempHome();
+    await storeLogin(home, "default");
+    await storeLogin(home, "work");
+    backend.setAccountAnswer("acct_default", {
+      kind: "http",
+      status: 403,
+      body: JSON.stringify({ error: { type: "usage_not_included", message: "Codex is not included in your plan" } }),
+    });
+    const running = await serve(home, { POOL_STRATEGY: "fill-first" });
+    const env = { CODEX_PROXY_HOME: home };
+    const stateOf = async (name: string) => {
+      const listed = await runCliInProcess(["accounts", "--json"], env);
+      return (JSON.parse(listed.stdout) as Array<{ name: string; state: string; reason?: string }>).find(
+        (a) => a.name === name,
+      );
+    };
+    try {
+      expect((await chat(running.url)).status).toBe(200);
+      expect(accountsSeen()).toEqual(["acct_default", "acct_work"]);
+      for (let tries = 0; tries < 40 && (await stateOf("default"))?.state !== "no_codex"; tries++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await stateOf("default")).toMatchObject({ state: "no_codex", reason: expect.stringMatching(/Codex/) });
+      const status = await runCliInProcess(["status"], env);
+      expect(status.stdout + status.stderr).toMatch(/plan does not include Codex/);
+      expect(status.code).toBe(0); // work can serve
+    } finally {
+      await stop(running);
+      backend.setAccountAnswer("acct_default", undefined);
+    }
+    // A new login of that account (another plan, perhaps) is not judged by the old answer.
+    await storeLogin(home, "default");
+    expect((await stateOf("default"))?.state).toBe("ready");
   }, 40_000);
 
   it("two processes sharing a two-account home make one refresh per account and expiry", async () => {
