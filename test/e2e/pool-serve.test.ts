@@ -24,7 +24,8 @@ function chat(url: string, account?: string): Promise<Response> {
 }
 
 /** Stores a long-lived login for `name` whose token the backend accepts, with its own account id. */
-async function storeLogin(home: string, name: string): Promise<void> {
+/** Returns the secrets stored, so that tests can check they never show. */
+async function storeLogin(home: string, name: string): Promise<string[]> {
   const token = accessToken({ accountId: `acct_${name}` });
   backend.acceptToken(token);
   await new NodeAccountDirectory(home).open(name).set({
@@ -33,6 +34,7 @@ async function storeLogin(home: string, name: string): Promise<void> {
     expiresAt: Date.now() + 24 * 3600_000,
     accountId: `acct_${name}`,
   });
+  return [token, `rt_unused_${name}_0123456789`];
 }
 
 const accountsSeen = () =>
@@ -41,8 +43,7 @@ const accountsSeen = () =>
 describe("serve with several stored accounts", () => {
   it("lists them, fails over on a usage limit, and keeps the cooldown across a restart", async () => {
     const home = tempHome();
-    await storeLogin(home, "default");
-    await storeLogin(home, "work");
+    const secrets = [...(await storeLogin(home, "default")), ...(await storeLogin(home, "work"))];
     const resetsAt = Math.floor(Date.now() / 1000) + 3600;
     backend.limitAccount("acct_default", { resetsAt });
 
@@ -53,6 +54,12 @@ describe("serve with several stored accounts", () => {
       expect(accountsSeen()).toEqual(["acct_default", "acct_work"]);
       expect(first.cli.output()).toMatch(/account "default" reached its usage limit .*retrying on "work"/);
       expect(first.cli.output()).toMatch(/request .*account=work/);
+      // The log names accounts, never their tokens; neither does the pool view.
+      const pool = await (await fetch(`${first.url}/v1/pool`)).text();
+      for (const secret of secrets) {
+        expect(first.cli.output()).not.toContain(secret);
+        expect(pool).not.toContain(secret);
+      }
     } finally {
       await stop(first);
     }
