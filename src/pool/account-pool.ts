@@ -270,7 +270,8 @@ export class AccountPool {
     record.backoffUntil = undefined;
     record.backoffReason = undefined;
     this.clearOut(record);
-    if (conversation) {
+    // With one account there is nothing to stick to: no binding kept per conversation.
+    if (conversation && this.records.length > 1) {
       this.conversations.delete(conversation); // re-inserted last: the map stays in idle order
       this.conversations.set(conversation, { name: record.member.name, lastUsedAt: now });
       this.pruneConversations(now);
