@@ -11,6 +11,7 @@ import type { Logger } from "../core/logging.js";
 import { AccountPool } from "../pool/account-pool.js";
 import type { PersistedAccountUsage, StrategyName } from "../pool/types.js";
 import type { WorkerAccounts } from "./worker-accounts.js";
+import type { UsageReport } from "./account-usage.js";
 
 /** How stale this isolate's view of the registry may be (beyond KV's own lag). */
 const REGISTRY_TTL_MS = 10_000;
@@ -83,7 +84,7 @@ export class WorkerPools {
           strategy: this.options.strategy,
           now: this.now,
           logger: this.options.logger,
-          onChange: (name, usage) => this.cooldownMet(name, usage),
+          onChange: (name, usage) => this.usageMet(name, usage),
         });
         this.names = names;
         this.cooldownsReadAt = Number.NEGATIVE_INFINITY;
@@ -121,21 +122,24 @@ export class WorkerPools {
     );
   }
 
-  private cooldownMet(name: string, usage: PersistedAccountUsage): void {
-    if (usage.cooldownUntil === undefined) return;
-    this.accounts.reportInBackground(
-      name,
-      {
-        state: "cooling_down",
-        until: usage.cooldownUntil,
-        reason: usage.cooldownReason,
-        rateLimits: usage.rateLimits,
-      },
-      (error) =>
-        this.options.logger.warn("could not record a cooldown in the account's Durable Object", {
-          account: name,
-          error: error instanceof Error ? error.message : String(error),
-        }),
+  /** What this isolate met goes to the account's object: a cooldown (never shortened there), or a plan without Codex. */
+  private usageMet(name: string, usage: PersistedAccountUsage): void {
+    const report: UsageReport | undefined = usage.noCodex
+      ? { state: "no_codex", reason: usage.noCodex.reason, rateLimits: usage.rateLimits }
+      : usage.cooldownUntil !== undefined
+        ? {
+            state: "cooling_down",
+            until: usage.cooldownUntil,
+            reason: usage.cooldownReason,
+            rateLimits: usage.rateLimits,
+          }
+        : undefined;
+    if (!report) return;
+    this.accounts.reportInBackground(name, report, (error) =>
+      this.options.logger.warn("could not record what an account met in its Durable Object", {
+        account: name,
+        error: error instanceof Error ? error.message : String(error),
+      }),
     );
   }
 }

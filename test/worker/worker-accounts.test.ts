@@ -171,6 +171,29 @@ describe("Worker accounts", () => {
     expect(second.member("work").rateLimits.snapshot?.windows).toEqual([{ usedPercent: 40, windowMinutes: 300 }]);
   });
 
+  it("records a plan without Codex in the account's object, so the admin status says why, until a new push", async () => {
+    const { isolate } = deployment();
+    const admin = isolate();
+    await pushTo(admin, "default", expiring(5 * 3600_000));
+    await pushTo(admin, "work", expiring(5 * 3600_000));
+    const serving = isolate();
+    const pools = new WorkerPools(serving, { strategy: "fill-first", logger: silentLogger });
+    const noCodex = new ProxyError(403, "no Codex", { type: "usage_not_included", code: "usage_not_included" });
+    const served = await (await pools.current()).run({}, async (member) => {
+      if (member.name === "default") throw noCodex;
+      return member.name;
+    });
+    expect(served).toBe("work");
+    await serving.settled();
+    expect((await admin.summaries())[0]).toMatchObject({
+      name: "default",
+      state: "no_codex",
+      reason: expect.stringMatching(/does not include Codex/),
+    });
+    await pushTo(admin, "default", expiring(5 * 3600_000));
+    expect((await admin.summaries())[0]).toMatchObject({ name: "default", state: "ready" });
+  });
+
   it("takes an account pushed through this isolate at once, for every request that arrives while it reads the list", async () => {
     const { isolate } = deployment();
     const accounts = isolate();
