@@ -5,7 +5,7 @@
  * removed meanwhile stops serving (its store is empty) and the pool says so.
  */
 import type { ProxyConfig } from "../core/config.js";
-import type { Logger } from "../core/logging.js";
+import { type Logger, withFields } from "../core/logging.js";
 import { RateLimitTracker } from "../codex/rate-limits.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
 import { TokenManager } from "../credentials/token-manager.js";
@@ -43,18 +43,6 @@ function persistAtMostEvery(intervalMs: number, now: () => number, save: () => v
     if (now() - lastSaved < intervalMs) return;
     lastSaved = now();
     save();
-  };
-}
-
-/** The token manager's lines name the account they are about. */
-function accountLogger(logger: Logger, account: string): Logger {
-  type Fields = Parameters<Logger["info"]>[1];
-  const withAccount = (fields: Fields): Fields => ({ account, ...fields });
-  return {
-    debug: (message, fields) => logger.debug(message, withAccount(fields)),
-    info: (message, fields) => logger.info(message, withAccount(fields)),
-    warn: (message, fields) => logger.warn(message, withAccount(fields)),
-    error: (message, fields) => logger.error(message, withAccount(fields)),
   };
 }
 
@@ -117,7 +105,8 @@ export class ServedAccounts {
       issuer: config.authIssuer,
       fetch: globalThis.fetch.bind(globalThis),
       now,
-      logger: several ? accountLogger(logger, account.name) : logger,
+      // With several accounts, the token manager's lines name the account they are about.
+      logger: several ? withFields(logger, { account: account.name }) : logger,
       reloginHint: this.deps.reloginHint(account.name),
     });
     this.managers.push(auth);

@@ -79,3 +79,14 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A logger that adds `fields` to every line (e.g. the account a token manager works for). */
+export function withFields(logger: Logger, fields: LogFields): Logger {
+  const merged = (own?: LogFields): LogFields => ({ ...fields, ...own });
+  return {
+    debug: (message, own) => logger.debug(message, merged(own)),
+    info: (message, own) => logger.info(message, merged(own)),
+    warn: (message, own) => logger.warn(message, merged(own)),
+    error: (message, own) => logger.error(message, merged(own)),
+  };
+}
