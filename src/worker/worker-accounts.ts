@@ -6,7 +6,8 @@
  */
 import { RateLimitTracker, type RateLimitSnapshot } from "../codex/rate-limits.js";
 import { DEFAULT_ACCOUNT } from "../credentials/accounts.js";
-import type { AuthProvider, CredentialStore } from "../credentials/types.js";
+import type { CredentialStore } from "../credentials/types.js";
+import type { PoolMember } from "../pool/account-pool.js";
 import type { AccountSummary } from "../pool/types.js";
 import type { AdminAccounts } from "../server/routes/admin.js";
 import { ACCOUNT_HEADER, coordinatorName, REGISTRY_KEY, usageKey } from "./account-layout.js";
@@ -22,15 +23,8 @@ import {
 import type { DurableObjectNamespaceLike, KvNamespace } from "./env.js";
 import { KvCredentialStore } from "./kv-store.js";
 
-/** One account as the pool takes it. */
-export interface WorkerPoolMember {
-  name: string;
-  auth: AuthProvider;
-  /** The KV copy, which the pool reads for the account's identity (the admin API uses `storeFor`). */
-  store: CredentialStore;
-  /** Usage windows seen by this isolate for this account. */
-  rateLimits: RateLimitTracker;
-}
+/** One account as the pool takes it; its store is the KV copy, which the pool reads for the identity (the admin API uses `storeFor`). */
+type WorkerPoolMember = PoolMember & { store: CredentialStore };
 
 /** A stub for one account's object that tells the object which account it is. */
 export function accountStub(namespace: DurableObjectNamespaceLike, account: string): CoordinatorStub {
